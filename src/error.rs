@@ -1,0 +1,134 @@
+//! The library's error type.
+//!
+//! Every failure the user can act on carries where it happened (file, line,
+//! column), which key it concerns (`services.teleport.hostname`) and a hint.
+//! The binary prints exactly one of these and exits 2; it never prints a
+//! partial manifest stream next to it.
+
+use std::fmt;
+
+use crate::location::Location;
+
+/// What kind of input was wrong; callers and tests branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A file could not be read (missing, unreadable, too large, outside the repository).
+    Io,
+    /// Text that is not YAML, or YAML the reader refuses (duplicate keys, alias bombs).
+    Syntax,
+    /// YAML that parses but does not fit the values schema or its rules.
+    Values,
+    /// A template that fails to render or renders something that is not a manifest.
+    Template,
+    /// The values select nothing to render, and `--allow-empty` was not given.
+    Empty,
+    /// A command-line or environment setting that cannot be used.
+    Usage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub location: Option<Location>,
+    /// Dotted key path inside the file, e.g. `services.teleport.backend.port`.
+    pub key_path: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            location: None,
+            key_path: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    pub fn key(mut self, key_path: impl Into<String>) -> Self {
+        self.key_path = Some(key_path.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn io(path: &str, err: &std::io::Error) -> Self {
+        Error::new(ErrorKind::Io, format!("cannot read {path}: {}", io_reason(err)))
+    }
+}
+
+/// The reason without Rust's "(os error 2)" suffix, which means nothing to a user.
+fn io_reason(err: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match err.kind() {
+        K::NotFound => "no such file".to_string(),
+        K::PermissionDenied => "permission denied".to_string(),
+        K::IsADirectory => "it is a directory".to_string(),
+        K::InvalidData => "not UTF-8 text".to_string(),
+        _ => {
+            let text = err.to_string();
+            match text.find(" (os error") {
+                Some(cut) => text[..cut].to_string(),
+                None => text,
+            }
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(location) = &self.location {
+            write!(f, "{location}: ")?;
+        }
+        if let Some(path) = &self.key_path {
+            write!(f, "{path}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn display_puts_location_then_key_then_hint() {
+        let file: Arc<str> = Arc::from("values.yaml");
+        let err = Error::new(ErrorKind::Values, "not a DNS label")
+            .at(Location::new(&file, 4, 15))
+            .key("services.teleport.hostname")
+            .hint("use letters, digits and '-'");
+        assert_eq!(
+            err.to_string(),
+            "values.yaml:4:15: services.teleport.hostname: not a DNS label\n  hint: use letters, digits and '-'"
+        );
+    }
+
+    #[test]
+    fn io_reason_drops_os_error_suffix() {
+        let err = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(
+            Error::io("x.yaml", &err).message,
+            "cannot read x.yaml: no such file"
+        );
+    }
+}

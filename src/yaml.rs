@@ -1,0 +1,447 @@
+//! The one module that knows the YAML crate.
+//!
+//! Reading: YAML 1.2 semantics with strict scalars (`yes` stays a string,
+//! `0123` stays a string), duplicate keys refused, budgets against alias bombs
+//! and deep nesting, and a position on every node so that later stages can
+//! point at the exact line and column.
+//!
+//! Writing: Kubernetes and Argo CD read YAML 1.1 (go-yaml v2), where plain
+//! `yes`, `on`, `0123`, `1_000`, `12:30` and `<<` are not strings. serde-saphyr
+//! quotes every such string, as values and as keys; serde_yaml 0.9 does not,
+//! which is why this crate is not used. Keep it that way: nothing outside this
+//! module may emit YAML.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::location::Location;
+
+/// Largest YAML text accepted from one source; larger inputs are refused
+/// before parsing so that they cannot exhaust memory.
+pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Deepest nesting accepted. Kubernetes manifests stay far below this; the
+/// limit exists so hostile input fails fast instead of recursing.
+pub const MAX_DEPTH: usize = 64;
+
+/// A parsed YAML node with the position it was written at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: NodeValue,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+/// A mapping key and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    pub name: String,
+    pub location: Location,
+}
+
+impl Node {
+    /// What a user would call this kind of value in an error message.
+    pub fn type_name(&self) -> &'static str {
+        match self.value {
+            NodeValue::Null => "null",
+            NodeValue::Bool(_) => "a boolean",
+            NodeValue::Int(_) | NodeValue::UInt(_) => "an integer",
+            NodeValue::Float(_) => "a number",
+            NodeValue::Str(_) => "a string",
+            NodeValue::Seq(_) => "a list",
+            NodeValue::Map(_) => "a mapping",
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Key, Node)]> {
+        match &self.value {
+            NodeValue::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
+    }
+
+    /// The JSON object model used everywhere after reading.
+    pub fn to_json(&self) -> Result<Value> {
+        Ok(match &self.value {
+            NodeValue::Null => Value::Null,
+            NodeValue::Bool(b) => Value::Bool(*b),
+            NodeValue::Int(i) => Value::from(*i),
+            NodeValue::UInt(u) => Value::from(*u),
+            NodeValue::Float(f) => match serde_json::Number::from_f64(*f) {
+                Some(n) => Value::Number(n),
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::Syntax,
+                        format!("{f} cannot be represented in a Kubernetes object"),
+                    )
+                    .at(self.location.clone())
+                    .hint("quote it if it is meant as a string"));
+                }
+            },
+            NodeValue::Str(s) => Value::String(s.clone()),
+            NodeValue::Seq(items) => {
+                Value::Array(items.iter().map(Node::to_json).collect::<Result<_>>()?)
+            }
+            NodeValue::Map(entries) => {
+                let mut map = serde_json::Map::with_capacity(entries.len());
+                for (k, v) in entries {
+                    map.insert(k.name.clone(), v.to_json()?);
+                }
+                Value::Object(map)
+            }
+        })
+    }
+}
+
+/// The node shape serde-saphyr fills in; children carry spans, which are
+/// attached to a file name afterwards.
+enum Raw {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<Raw>>),
+    Map(Vec<(Spanned<String>, Spanned<Raw>)>),
+}
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RawVisitor;
+        impl<'de> Visitor<'de> for RawVisitor {
+            type Value = Raw;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any YAML value")
+            }
+            fn visit_unit<E>(self) -> Result<Raw, E> {
+                Ok(Raw::Null)
+            }
+            fn visit_none<E>(self) -> Result<Raw, E> {
+                Ok(Raw::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
+                Raw::deserialize(d)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Raw, E> {
+                Ok(Raw::Bool(b))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Raw, E> {
+                Ok(Raw::Int(i))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Raw, E> {
+                Ok(Raw::UInt(u))
+            }
+            fn visit_f64<E>(self, f: f64) -> Result<Raw, E> {
+                Ok(Raw::Float(f))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Raw, E> {
+                Ok(Raw::Str(s.to_owned()))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Raw, E> {
+                Ok(Raw::Str(s))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Raw::Seq(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    let value = map.next_value()?;
+                    entries.push((key, value));
+                }
+                Ok(Raw::Map(entries))
+            }
+        }
+        deserializer.deserialize_any(RawVisitor)
+    }
+}
+
+fn attach(raw: Spanned<Raw>, file: &Arc<str>) -> Node {
+    let location = Location::new(file, raw.referenced.line(), raw.referenced.column());
+    let value = match raw.value {
+        Raw::Null => NodeValue::Null,
+        Raw::Bool(b) => NodeValue::Bool(b),
+        Raw::Int(i) => NodeValue::Int(i),
+        Raw::UInt(u) => NodeValue::UInt(u),
+        Raw::Float(f) => NodeValue::Float(f),
+        Raw::Str(s) => NodeValue::Str(s),
+        Raw::Seq(items) => NodeValue::Seq(items.into_iter().map(|i| attach(i, file)).collect()),
+        Raw::Map(entries) => NodeValue::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| {
+                    let key = Key {
+                        location: Location::new(file, k.referenced.line(), k.referenced.column()),
+                        name: k.value,
+                    };
+                    (key, attach(v, file))
+                })
+                .collect(),
+        ),
+    };
+    Node { value, location }
+}
+
+fn read_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        underscored_numbers_as_strings: true,
+        with_snippet: false,
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            max_aliases: 10_000,
+            max_anchors: 10_000,
+            max_nodes: 4_000_000,
+            max_total_scalar_bytes: MAX_INPUT_BYTES * 2,
+        },
+    }
+}
+
+fn syntax_error(err: &serde_saphyr::Error, file: &Arc<str>) -> Error {
+    let (line, column) = err
+        .location()
+        .filter(|l| l.line() > 0)
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((1, 1));
+    Error::new(ErrorKind::Syntax, plain_message(err))
+        .at(Location::new(file, line, column))
+        .hint("fix the YAML syntax at that position")
+}
+
+/// serde-saphyr prefixes its messages with "error: line L column C: ";
+/// the location is printed by our own error, so drop the prefix.
+fn plain_message(err: &serde_saphyr::Error) -> String {
+    let text = err.without_snippet().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let text = match text.find(": ") {
+        Some(i) if text.starts_with("line ") => &text[i + 2..],
+        _ => text,
+    };
+    let text = text.split(", set DuplicateKeyPolicy").next().unwrap_or(text);
+    // Budget breaches read like internals; say what they mean.
+    if text.contains("budget breached") {
+        return format!(
+            "input refused: {text} (nesting deeper than {MAX_DEPTH}, or too many aliases or nodes)"
+        );
+    }
+    text.trim_end().to_string()
+}
+
+fn check_size(text: &str, file: &Arc<str>) -> Result<()> {
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!(
+                "input is {} bytes, more than the limit of {MAX_INPUT_BYTES}",
+                text.len()
+            ),
+        )
+        .at(Location::start_of(file))
+        .hint("split it into smaller files"));
+    }
+    Ok(())
+}
+
+/// Stack for one parse. The deserializer recurses once per nesting level and
+/// an unoptimised build needs tens of KiB per level, so [`MAX_DEPTH`] levels
+/// would overflow a default 2 MiB thread before the depth budget speaks.
+/// Only the pages actually touched are committed.
+const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+fn on_parser_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("yaml-parse".into())
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, parse)
+            .expect("spawning the parser thread")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// Reads a multi-document stream. Empty and comment-only documents are
+/// dropped, as Argo CD drops them.
+pub fn parse_documents(text: &str, file: &Arc<str>) -> Result<Vec<Node>> {
+    check_size(text, file)?;
+    let docs: Vec<Option<Spanned<Raw>>> =
+        on_parser_stack(|| serde_saphyr::from_multiple_with_options(text, read_options()))
+            .map_err(|e| syntax_error(&e, file))?;
+    Ok(docs
+        .into_iter()
+        .flatten()
+        .map(|raw| attach(raw, file))
+        .filter(|node| node.value != NodeValue::Null)
+        .collect())
+}
+
+/// Reads a file that must hold at most one document (a values file).
+/// An empty file is `None`.
+pub fn parse_single(text: &str, file: &Arc<str>) -> Result<Option<Node>> {
+    let mut docs = parse_documents(text, file)?;
+    if docs.len() > 1 {
+        let second = docs.swap_remove(1);
+        return Err(Error::new(
+            ErrorKind::Syntax,
+            "a values file holds one YAML document, this one has more",
+        )
+        .at(second.location)
+        .hint("merge the documents, or pass each one with its own -f"));
+    }
+    Ok(docs.pop())
+}
+
+fn write_options() -> serde_saphyr::SerializerOptions {
+    serde_saphyr::ser_options! {
+        // YAML 1.1 quoting: the reader on the other side is go-yaml v2.
+        yaml_12: false,
+        indent_step: 2,
+        // Long single-line strings stay on one line: folding them into `>`
+        // blocks is legal but makes diffs and greps harder.
+        folded_wrap_chars: usize::MAX,
+    }
+}
+
+/// Emits one document, without a leading `---`, ending with a newline.
+pub fn emit(value: &Value) -> String {
+    let mut out = serde_saphyr::to_string_with_options(value, write_options())
+        .expect("a serde_json::Value always serializes to YAML");
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// Emits documents separated by `---` lines.
+pub fn emit_stream(values: &[Value]) -> String {
+    let mut out = String::new();
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&emit(value));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn file() -> Arc<str> {
+        Arc::from("t.yaml")
+    }
+
+    #[test]
+    fn reads_strict_scalars_as_strings() {
+        let doc = parse_single("a: yes\nb: 0123\nc: 1_000\nd: on\ne: 08\nf: true\ng: 3\n", &file())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            doc.to_json().unwrap(),
+            json!({"a": "yes", "b": "0123", "c": "1_000", "d": "on", "e": "08", "f": true, "g": 3})
+        );
+    }
+
+    #[test]
+    fn keeps_positions_of_keys_and_values() {
+        let doc = parse_single("a:\n  b: x\n", &file()).unwrap().unwrap();
+        let (key, value) = &doc.get("a").unwrap().as_map().unwrap()[0];
+        assert_eq!((key.location.line, key.location.column), (2, 3));
+        assert_eq!((value.location.line, value.location.column), (2, 6));
+    }
+
+    #[test]
+    fn multi_document_skips_empty_and_comment_only_documents() {
+        let text = "# head\n---\na: 1\n---\n---\n# only a comment\n---\nb: 2\n...\n";
+        let docs = parse_documents(text, &file()).unwrap();
+        let json: Vec<_> = docs.iter().map(|d| d.to_json().unwrap()).collect();
+        assert_eq!(json, vec![json!({"a": 1}), json!({"b": 2})]);
+    }
+
+    #[test]
+    fn duplicate_keys_are_an_error_with_position() {
+        let err = parse_single("a: 1\nb:\n  x: 1\n  x: 2\n", &file()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Syntax);
+        let loc = err.location.unwrap();
+        assert_eq!((loc.line, loc.column), (4, 3));
+        assert!(err.message.contains("duplicate mapping key"), "{}", err.message);
+    }
+
+    #[test]
+    fn syntax_errors_name_line_and_column() {
+        let err = parse_documents("a: 1\n---\nb: [\n", &file()).unwrap_err();
+        let loc = err.location.unwrap();
+        assert_eq!(loc.line, 3);
+        assert!(err.message.contains("unclosed bracket"), "{}", err.message);
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let err = parse_single(&text, &file()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Syntax);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("{}x{}", "[".repeat(100), "]".repeat(100));
+        let err = parse_single(&text, &file()).unwrap_err();
+        assert!(err.message.contains("refused"), "{}", err.message);
+    }
+
+    #[test]
+    fn second_document_in_values_file_is_an_error() {
+        let err = parse_single("a: 1\n---\nb: 2\n", &file()).unwrap_err();
+        assert_eq!(err.location.unwrap().line, 3);
+    }
+
+    #[test]
+    fn stream_separates_documents() {
+        let out = emit_stream(&[json!({"a": 1}), json!({"b": "on"})]);
+        assert_eq!(out, "a: 1\n---\nb: \"on\"\n");
+    }
+
+    #[test]
+    fn long_strings_stay_on_one_line() {
+        let long = "word ".repeat(40);
+        let out = emit(&json!({ "k": long.trim() }));
+        assert_eq!(out.lines().count(), 1, "{out}");
+    }
+}
