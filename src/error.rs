@@ -65,7 +65,10 @@ impl Error {
     }
 
     pub fn io(path: &str, err: &std::io::Error) -> Self {
-        Error::new(ErrorKind::Io, format!("cannot read {path}: {}", io_reason(err)))
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot read {path}: {}", io_reason(err)),
+        )
     }
 }
 

@@ -232,9 +232,37 @@ fn syntax_error(err: &serde_saphyr::Error, file: &Arc<str>) -> Error {
         .filter(|l| l.line() > 0)
         .map(|l| (l.line(), l.column()))
         .unwrap_or((1, 1));
-    Error::new(ErrorKind::Syntax, plain_message(err))
+    let text = plain_message(err);
+    let (message, hint) = match budget_breach(&text) {
+        Some(what) => (
+            format!("input refused: {what}"),
+            format!(
+                "nesting deeper than {MAX_DEPTH} levels and aliases that multiply nodes are refused; write the structure out plainly"
+            ),
+        ),
+        None if text.starts_with("duplicate mapping key") => (
+            text,
+            "keep one of the two; other YAML readers would silently take the last".to_string(),
+        ),
+        None => (text, "fix the YAML syntax at that position".to_string()),
+    };
+    Error::new(ErrorKind::Syntax, message)
         .at(Location::new(file, line, column))
-        .hint("fix the YAML syntax at that position")
+        .hint(hint)
+}
+
+/// "budget breached: Depth { depth: 65 } at …" → what was exceeded, in words.
+fn budget_breach(text: &str) -> Option<String> {
+    let rest = text.split("budget breached: ").nth(1)?;
+    let kind = rest.split([' ', '{']).next().unwrap_or(rest);
+    Some(match kind {
+        "Depth" => format!("nesting deeper than {MAX_DEPTH} levels"),
+        "Events" | "Nodes" | "Aliases" | "Anchors" => format!(
+            "the document expands to too many YAML {} (an alias bomb?)",
+            kind.to_ascii_lowercase()
+        ),
+        other => format!("the document exceeds the reader's limit on {other}"),
+    })
 }
 
 /// serde-saphyr prefixes its messages with "error: line L column C: ";
@@ -246,13 +274,12 @@ fn plain_message(err: &serde_saphyr::Error) -> String {
         Some(i) if text.starts_with("line ") => &text[i + 2..],
         _ => text,
     };
-    let text = text.split(", set DuplicateKeyPolicy").next().unwrap_or(text);
-    // Budget breaches read like internals; say what they mean.
-    if text.contains("budget breached") {
-        return format!(
-            "input refused: {text} (nesting deeper than {MAX_DEPTH}, or too many aliases or nodes)"
-        );
-    }
+    let text = text
+        .split(", set DuplicateKeyPolicy")
+        .next()
+        .unwrap_or(text);
+    // Our location is printed in front; drop the repeated one at the end.
+    let text = text.split(" at line ").next().unwrap_or(text);
     text.trim_end().to_string()
 }
 
@@ -364,9 +391,12 @@ mod tests {
 
     #[test]
     fn reads_strict_scalars_as_strings() {
-        let doc = parse_single("a: yes\nb: 0123\nc: 1_000\nd: on\ne: 08\nf: true\ng: 3\n", &file())
-            .unwrap()
-            .unwrap();
+        let doc = parse_single(
+            "a: yes\nb: 0123\nc: 1_000\nd: on\ne: 08\nf: true\ng: 3\n",
+            &file(),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(
             doc.to_json().unwrap(),
             json!({"a": "yes", "b": "0123", "c": "1_000", "d": "on", "e": "08", "f": true, "g": 3})
@@ -395,7 +425,11 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Syntax);
         let loc = err.location.unwrap();
         assert_eq!((loc.line, loc.column), (4, 3));
-        assert!(err.message.contains("duplicate mapping key"), "{}", err.message);
+        assert!(
+            err.message.contains("duplicate mapping key"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -423,7 +457,11 @@ mod tests {
     fn deep_nesting_is_refused() {
         let text = format!("{}x{}", "[".repeat(100), "]".repeat(100));
         let err = parse_single(&text, &file()).unwrap_err();
-        assert!(err.message.contains("refused"), "{}", err.message);
+        assert!(
+            err.message.contains("nesting deeper than 64"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -443,5 +481,96 @@ mod tests {
         let long = "word ".repeat(40);
         let out = emit(&json!({ "k": long.trim() }));
         assert_eq!(out.lines().count(), 1, "{out}");
+    }
+
+    /// DESIGN promise 4: every string a YAML 1.1 reader could take as
+    /// something else comes back as the same string, as a value and as a key.
+    #[test]
+    fn yaml_1_1_ambiguous_strings_survive_as_values_and_keys() {
+        let table = [
+            "yes",
+            "no",
+            "on",
+            "off",
+            "y",
+            "n",
+            "Y",
+            "N",
+            "Yes",
+            "NO",
+            "On",
+            "OFF",
+            "true",
+            "False",
+            "0123",
+            "08",
+            "0o17",
+            "0b101",
+            "1_000",
+            "12:30",
+            "1:20:30",
+            "1e3",
+            "-1.5",
+            ".inf",
+            ".NaN",
+            "0x1F",
+            "~",
+            "null",
+            "Null",
+            "",
+            "<<",
+            "=",
+            "2024-01-01",
+            "2001-12-14t21:59:43.10-05:00",
+            " leading",
+            "trailing ",
+            "#comment",
+            "a #b",
+            "key: value",
+            "- item",
+            "-",
+            "?",
+            "? x",
+            "*alias",
+            "&anchor",
+            "!tag",
+            "%directive",
+            "@at",
+            "`tick",
+            "|",
+            ">",
+            "'single'",
+            "\"double\"",
+            "multi\nline",
+            "trailing newline\n",
+            "tab\there",
+            "---",
+            "...",
+            "--- x",
+            "[x]",
+            "{x: y}",
+            "a,b",
+            "ünïcödé",
+            "emoji 🚀",
+            "3080",
+            "443",
+        ];
+        let mut object = serde_json::Map::new();
+        for (i, s) in table.iter().enumerate() {
+            object.insert(format!("v{i}"), json!(s));
+            object.insert((*s).to_string(), json!(i));
+        }
+        let value = Value::Object(object);
+        let text = emit(&value);
+        let read_back = crate::yaml11::read(&text).unwrap();
+        assert_eq!(read_back, vec![value], "emitted:\n{text}");
+    }
+
+    #[test]
+    fn a_value_cannot_inject_a_second_document() {
+        let value = json!({"name": "x\n---\napiVersion: v1\nkind: Secret", "k": "---"});
+        let docs = parse_documents(&emit(&value), &file()).unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].to_json().unwrap(), value);
     }
 }

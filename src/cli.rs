@@ -1,0 +1,133 @@
+//! Command-line definitions and dispatch. Library errors come back typed;
+//! `main` turns them into the exit code.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use argocd_tailscale_plugin::generate::{self, Format, Request};
+use argocd_tailscale_plugin::render::TemplateDir;
+use argocd_tailscale_plugin::repo::{self, Repo};
+use argocd_tailscale_plugin::values::Source;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "argocd-tailscale-plugin",
+    version,
+    about = "Render conflict-free Tailscale operator exposure manifests for Argo CD",
+    long_about = "Render conflict-free Tailscale operator exposure manifests for Argo CD.\n\n\
+        Reads a protected-services values file and prints the Kubernetes objects that expose \
+        each service on the tailnet: a LoadBalancer Service of class tailscale (direct), an \
+        Ingress of class tailscale (ingress), with selectors and ports derived, never guessed.\n\n\
+        Exit status: 0 success, 2 error (nothing is printed on stdout then)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the manifest stream for the values (what Argo CD applies).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Values file; repeat to merge several in order, as Helm does ("-" reads stdin).
+    /// Default: values.yaml in the current directory.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<String>,
+    /// Directory of template overrides; files missing there fall back to the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<String>,
+    /// Output format: a YAML stream, or concatenated JSON objects.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    pub output: OutputFormat,
+    /// Accept values that select nothing and print an empty stream.
+    /// Without it that is an error, because Argo CD with prune would delete every resource of the app.
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Repository root; nothing outside it is read. Default: the enclosing git work tree, or
+    /// the current directory.
+    #[arg(long, value_name = "DIR")]
+    pub repo_root: Option<PathBuf>,
+}
+
+/// What a successful command wants printed.
+pub struct Printed {
+    pub stdout: String,
+    pub warnings: Vec<String>,
+}
+
+fn read_values(repo: &Repo, cwd: &Path, files: &[String]) -> anyhow::Result<Vec<Source>> {
+    let defaulted = [String::from("values.yaml")];
+    let files = if files.is_empty() {
+        &defaulted[..]
+    } else {
+        files
+    };
+    files
+        .iter()
+        .map(|file| {
+            let text = if file == "-" {
+                repo::read_limited(std::io::stdin().lock(), "<stdin>")?
+            } else {
+                repo.read(cwd, file, "--values").map_err(|e| {
+                    if files == defaulted {
+                        e.hint("no -f given, so values.yaml in the current directory was read; pass -f FILE")
+                    } else {
+                        e
+                    }
+                })?
+            };
+            let name: Arc<str> = Arc::from(if file == "-" { "<stdin>" } else { file.as_str() });
+            Ok(Source { name, text })
+        })
+        .collect()
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let source_path = std::env::var("ARGOCD_APP_SOURCE_PATH").ok();
+    let repo = Repo::discover(&cwd, args.repo_root.as_deref(), source_path.as_deref())?;
+    let values = read_values(&repo, &cwd, &args.values)?;
+    let templates = args
+        .templates
+        .as_deref()
+        .map(|dir| {
+            Ok::<_, argocd_tailscale_plugin::Error>(TemplateDir {
+                path: repo.resolve(&cwd, dir, "--templates")?,
+                shown: dir.to_string(),
+            })
+        })
+        .transpose()?;
+    let request = Request {
+        values,
+        templates,
+        allow_empty: args.allow_empty,
+        format: match args.output {
+            OutputFormat::Yaml => Format::Yaml,
+            OutputFormat::Json => Format::Json,
+        },
+    };
+    let output = generate::generate(&request)?;
+    Ok(Printed {
+        stdout: output.text,
+        warnings: output.warnings,
+    })
+}
+
+pub fn run(cli: &Cli) -> anyhow::Result<Printed> {
+    match &cli.command {
+        Command::Generate(args) => generate(args),
+    }
+}

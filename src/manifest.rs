@@ -1,0 +1,201 @@
+//! Kubernetes objects as plain JSON values: what makes one acceptable, its
+//! identity, and the canonical form and order the output stream uses.
+
+use std::cmp::Ordering;
+
+use serde_json::{Map, Value};
+
+/// Labels the operator puts on its own children. On a user object they make
+/// the operator treat it as its own (DESIGN promise 3).
+pub const OPERATOR_LABEL_PREFIXES: &[&str] =
+    &["tailscale.com/managed", "tailscale.com/parent-resource"];
+
+/// What Argo CD and Kubernetes use to tell objects apart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Identity {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Identity {
+    pub fn of(object: &Value) -> Identity {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+        let api_version = text(object.get("apiVersion"));
+        let group = match api_version.split_once('/') {
+            Some((group, _)) => group.to_string(),
+            None => String::new(),
+        };
+        let metadata = object.get("metadata");
+        Identity {
+            group,
+            kind: text(object.get("kind")),
+            namespace: text(metadata.and_then(|m| m.get("namespace"))),
+            name: text(metadata.and_then(|m| m.get("name"))),
+        }
+    }
+
+    /// Output order: namespace, kind, name, then group; cluster-scoped
+    /// objects (no namespace) come first.
+    pub fn order(&self, other: &Identity) -> Ordering {
+        (&self.namespace, &self.kind, &self.name, &self.group).cmp(&(
+            &other.namespace,
+            &other.kind,
+            &other.name,
+            &other.group,
+        ))
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{} {}", self.kind, self.name)
+        } else {
+            write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+/// Why an object cannot be emitted, or `Ok` when it can.
+pub fn check(object: &Value) -> Result<(), String> {
+    let Some(map) = object.as_object() else {
+        return Err(
+            "a document is not a mapping; every document must be one Kubernetes object".into(),
+        );
+    };
+    for field in ["apiVersion", "kind"] {
+        match map.get(field) {
+            Some(Value::String(s)) if !s.is_empty() => {}
+            _ => return Err(format!("an object has no `{field}` string")),
+        }
+    }
+    let name = map
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str);
+    if name.is_none_or(str::is_empty) {
+        return Err("an object has no `metadata.name`".into());
+    }
+    if map.contains_key("status") {
+        return Err(
+            "an object renders `status`, which the cluster (here: the Tailscale operator) owns"
+                .into(),
+        );
+    }
+    let metadata = &map["metadata"];
+    if metadata.get("finalizers").is_some() {
+        return Err("an object renders `metadata.finalizers`; the operator adds its own, and an explicit list would strip it".into());
+    }
+    if let Some(labels) = metadata.get("labels").and_then(Value::as_object) {
+        for key in labels.keys() {
+            if OPERATOR_LABEL_PREFIXES.iter().any(|p| key.starts_with(p)) {
+                return Err(format!(
+                    "an object carries the operator-internal label {key:?}; the operator would treat it as its own child"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sort_string_map(value: Option<&mut Value>) {
+    if let Some(Value::Object(map)) = value
+        && map.values().all(Value::is_string)
+    {
+        map.sort_keys();
+    }
+}
+
+fn front(map: &mut Map<String, Value>, first: &[&str]) {
+    let mut ordered = Map::with_capacity(map.len());
+    for key in first {
+        if let Some(v) = map.remove(*key) {
+            ordered.insert((*key).to_string(), v);
+        }
+    }
+    ordered.append(map);
+    *map = ordered;
+}
+
+/// The canonical layout: `apiVersion, kind, metadata` first, `name,
+/// namespace, labels, annotations` first in metadata, and label,
+/// annotation and selector maps sorted. Other keys keep their order, so
+/// objects from a chart stay recognisable.
+pub fn canonical(mut object: Value) -> Value {
+    let Some(map) = object.as_object_mut() else {
+        return object;
+    };
+    front(map, &["apiVersion", "kind", "metadata"]);
+    if let Some(Value::Object(metadata)) = map.get_mut("metadata") {
+        front(metadata, &["name", "namespace", "labels", "annotations"]);
+        sort_string_map(metadata.get_mut("labels"));
+        sort_string_map(metadata.get_mut("annotations"));
+    }
+    if let Some(spec) = map.get_mut("spec") {
+        sort_string_map(spec.get_mut("selector"));
+        if let Some(selector) = spec.get_mut("selector") {
+            sort_string_map(selector.get_mut("matchLabels"));
+        }
+        if let Some(metadata) = spec.get_mut("template").and_then(|t| t.get_mut("metadata")) {
+            sort_string_map(metadata.get_mut("labels"));
+            sort_string_map(metadata.get_mut("annotations"));
+        }
+    }
+    object
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_puts_identity_first_and_sorts_string_maps() {
+        let object = json!({
+            "spec": {"selector": {"b": "2", "a": "1"}},
+            "metadata": {"labels": {"z": "1", "a": "2"}, "name": "x"},
+            "kind": "Service",
+            "apiVersion": "v1",
+        });
+        let out = serde_json::to_string(&canonical(object)).unwrap();
+        assert_eq!(
+            out,
+            r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"x","labels":{"a":"2","z":"1"}},"spec":{"selector":{"a":"1","b":"2"}}}"#
+        );
+    }
+
+    #[test]
+    fn check_refuses_operator_owned_fields() {
+        let base = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}});
+        assert!(check(&base).is_ok());
+        let mut with_status = base.clone();
+        with_status["status"] = json!({});
+        assert!(check(&with_status).unwrap_err().contains("status"));
+        let mut with_finalizers = base.clone();
+        with_finalizers["metadata"]["finalizers"] = json!([]);
+        assert!(check(&with_finalizers).unwrap_err().contains("finalizers"));
+        let mut with_label = base.clone();
+        with_label["metadata"]["labels"] = json!({"tailscale.com/parent-resource-ns": "x"});
+        assert!(
+            check(&with_label)
+                .unwrap_err()
+                .contains("operator-internal")
+        );
+        assert!(check(&json!(["a"])).is_err());
+        assert!(check(&json!({"kind": "Service", "metadata": {"name": "x"}})).is_err());
+    }
+
+    #[test]
+    fn identity_orders_cluster_scoped_first() {
+        let a = Identity::of(
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "z"}}),
+        );
+        let b = Identity::of(
+            &json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "namespace": "a"}}),
+        );
+        assert_eq!(a.order(&b), Ordering::Less);
+        assert_eq!(b.group, "apps");
+    }
+}

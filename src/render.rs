@@ -1,0 +1,187 @@
+//! Templates: the default ones embedded in the binary, each overridable by
+//! a file of the same name in a user directory.
+//!
+//! Templates named `*.yaml` print every `{{ }}` as JSON (minijinja's JSON
+//! auto-escape), so a value can never add YAML structure. What a template
+//! renders is parsed back and checked; only the parsed objects go on, so
+//! template whitespace and quoting never reach the output.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::value::Serde;
+use minijinja::{Environment, UndefinedBehavior};
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::expose::Exposure;
+use crate::location::Location;
+use crate::manifest;
+use crate::yaml;
+
+/// The defaults, compiled in so the binary works without the repository.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("direct.yaml", include_str!("../templates/direct.yaml")),
+    ("ingress.yaml", include_str!("../templates/ingress.yaml")),
+];
+
+/// Instructions one render may execute; bounds a template loop that would
+/// otherwise outlive Argo CD's request deadline.
+const FUEL: u64 = 2_000_000;
+
+pub struct Templates {
+    env: Environment<'static>,
+    user_dir: Option<TemplateDir>,
+}
+
+/// A directory of template overrides: where it is, and how the user wrote
+/// it (for messages, so they point at files the user recognises).
+#[derive(Debug, Clone)]
+pub struct TemplateDir {
+    pub path: PathBuf,
+    pub shown: String,
+}
+
+/// An object a template produced, and where it starts in the rendered text.
+pub struct Rendered {
+    pub object: Value,
+    pub location: Location,
+}
+
+fn embedded(name: &str) -> Option<&'static str> {
+    EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// The user's file for `name`, if there is one. A path that leaves the
+/// directory once symlinks are followed is an error, not a fallback.
+fn user_file(dir: &Path, name: &str) -> std::result::Result<Option<PathBuf>, String> {
+    // Same rule as minijinja's own path loader: no `..`, no dot files, no
+    // backslashes; then the symlink check below.
+    let unsafe_segment = |s: &str| s.is_empty() || s.starts_with('.') || s.contains('\\');
+    if name.split('/').any(unsafe_segment) {
+        return Ok(None);
+    }
+    let path = dir.join(name);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let resolved = std::fs::canonicalize(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !resolved.starts_with(dir) {
+        return Err(format!(
+            "template {name:?} in {} is a symlink that points outside the templates directory; refused",
+            dir.display()
+        ));
+    }
+    Ok(Some(resolved))
+}
+
+impl Templates {
+    /// `user_dir` must already be resolved inside the repository.
+    pub fn new(user_dir: Option<TemplateDir>) -> Templates {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_reload(false);
+        env.set_fuel(Some(FUEL));
+        let dir = user_dir.as_ref().map(|d| d.path.clone());
+        env.set_loader(move |name| {
+            if let Some(dir) = &dir {
+                match user_file(dir, name) {
+                    Ok(Some(path)) => {
+                        let text = crate::repo::read_limited(
+                            std::fs::File::open(&path).map_err(|e| {
+                                minijinja::Error::new(
+                                    minijinja::ErrorKind::TemplateNotFound,
+                                    e.to_string(),
+                                )
+                            })?,
+                            &path.display().to_string(),
+                        )
+                        .map_err(|e| {
+                            minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.message)
+                        })?;
+                        return Ok(Some(text));
+                    }
+                    Ok(None) => {}
+                    Err(why) => {
+                        return Err(minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            why,
+                        ));
+                    }
+                }
+            }
+            Ok(embedded(name).map(str::to_string))
+        });
+        Templates { env, user_dir }
+    }
+
+    /// The name a user would look for: the override's path or the default's.
+    fn origin(&self, name: &str) -> Arc<str> {
+        if let Some(dir) = &self.user_dir
+            && let Ok(Some(_)) = user_file(&dir.path, name)
+        {
+            return Arc::from(format!("{}/{name}", dir.shown.trim_end_matches('/')));
+        }
+        Arc::from(format!("templates/{name} (embedded)"))
+    }
+
+    fn template_error(&self, err: &minijinja::Error, exposure: &Exposure) -> Error {
+        let name = err.name().unwrap_or(exposure.template);
+        let line = err.line().unwrap_or(1) as u64;
+        let mut message = format!("template failed for {}: {}", exposure.key_path, err.kind());
+        if let Some(detail) = err.detail() {
+            message.push_str(": ");
+            message.push_str(detail);
+        }
+        let hint = match err.kind() {
+            minijinja::ErrorKind::UndefinedError => {
+                "every variable must exist; test optional ones with `is defined`"
+            }
+            minijinja::ErrorKind::OutOfFuel => {
+                "the template runs too long; look for a loop that does not end"
+            }
+            _ => "fix the template at that line",
+        };
+        Error::new(ErrorKind::Template, message)
+            .at(Location::new(&self.origin(name), line, 1))
+            .hint(hint)
+    }
+
+    /// Renders one exposure into the objects it describes.
+    pub fn render(&self, exposure: &Exposure) -> Result<Vec<Rendered>> {
+        let text = self
+            .env
+            .get_template(exposure.template)
+            .and_then(|t| t.render(Serde(&exposure.context)))
+            .map_err(|e| self.template_error(&e, exposure))?;
+        let shown: Arc<str> = Arc::from(format!(
+            "{} (rendered for {})",
+            self.origin(exposure.template),
+            exposure.key_path
+        ));
+        let docs = yaml::parse_documents(&text, &shown).map_err(|e| {
+            Error {
+                kind: ErrorKind::Template,
+                ..e
+            }
+            .hint("the template rendered text that is not YAML; build whole values inside {{ }} instead of gluing text to them")
+        })?;
+        docs.iter()
+            .map(|doc| {
+                let value = doc.to_json()?;
+                manifest::check(&value).map_err(|why| {
+                    Error::new(ErrorKind::Template, why)
+                        .at(doc.location.clone())
+                        .hint("a template renders only Kubernetes objects, and never fields the operator owns")
+                })?;
+                Ok(Rendered {
+                    object: value,
+                    location: doc.location.clone(),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,624 @@
+//! From the merged YAML tree to the typed model, one key at a time.
+//!
+//! Hand-written rather than derived so that every error carries the file,
+//! line, column and dotted key path of the node at fault, unknown keys get a
+//! "did you mean", and rules about a key sit next to where it is read.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Backend, Defaults, Mode, PortRef, Service, Values};
+use crate::error::{Error, ErrorKind, Result};
+use crate::location::Location;
+use crate::names;
+use crate::yaml::{Key, Node, NodeValue};
+
+const TOP_KEYS: &[&str] = &["tailnet", "defaults", "services"];
+const DEFAULT_KEYS: &[&str] = &["namespace", "tags", "proxyGroup"];
+const SERVICE_KEYS: &[&str] = &[
+    "enabled",
+    "direct",
+    "expose",
+    "namespace",
+    "hostname",
+    "tags",
+    "proxyGroup",
+    "proxyClass",
+    "backend",
+    "selector",
+    "targetPort",
+];
+const BACKEND_KEYS: &[&str] = &["name", "port"];
+
+/// Longest service key whose `<key>-ts-lb` is still a 63-character Service name.
+const MAX_DIRECT_KEY: usize = names::MAX_LABEL - "-ts-lb".len();
+
+fn invalid(node_location: &Location, path: &str, message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Values, message)
+        .at(node_location.clone())
+        .key(path)
+}
+
+fn type_hint(path: &str) -> String {
+    format!("see the values reference in the README for the shape of `{path}`")
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// The known key closest to `unknown`, if it is close enough to be a typo.
+fn suggest<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
+    let fold = |s: &str| s.to_ascii_lowercase().replace(['-', '_'], "");
+    let unknown_folded = fold(unknown);
+    known
+        .iter()
+        .map(|k| (strsim::levenshtein(&unknown_folded, &fold(k)), *k))
+        .filter(|(distance, k)| *distance <= 2.max(k.len() / 4))
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// The entries of a mapping node, after refusing keys not in `known`.
+fn mapping<'a>(node: &'a Node, path: &str, known: &[&str]) -> Result<&'a [(Key, Node)]> {
+    let Some(entries) = node.as_map() else {
+        return Err(invalid(
+            &node.location,
+            path,
+            format!("expected a mapping, found {}", node.type_name()),
+        )
+        .hint(type_hint(path)));
+    };
+    for (key, _) in entries {
+        if !known.contains(&key.name.as_str()) {
+            let mut err = invalid(
+                &key.location,
+                &join(path, &key.name),
+                format!("unknown key {:?}", key.name),
+            );
+            err = match suggest(&key.name, known) {
+                Some(hint) => err.hint(format!("did you mean {hint:?}?")),
+                None => err.hint(format!("known keys here: {}", known.join(", "))),
+            };
+            return Err(err);
+        }
+    }
+    Ok(entries)
+}
+
+fn field<'a>(entries: &'a [(Key, Node)], name: &str) -> Option<&'a Node> {
+    entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v)
+}
+
+fn string(node: &Node, path: &str) -> Result<String> {
+    match &node.value {
+        NodeValue::Str(s) => Ok(s.clone()),
+        _ => Err(invalid(
+            &node.location,
+            path,
+            format!("expected a string, found {}", node.type_name()),
+        )
+        .hint(type_hint(path))),
+    }
+}
+
+fn boolean(node: &Node, path: &str) -> Result<bool> {
+    match &node.value {
+        NodeValue::Bool(b) => Ok(*b),
+        NodeValue::Str(s)
+            if ["yes", "no", "on", "off", "y", "n"].contains(&s.to_ascii_lowercase().as_str()) =>
+        {
+            Err(invalid(
+                &node.location,
+                path,
+                format!("expected true or false, found the string {s:?}"),
+            )
+            .hint("write true or false; this reader does not treat yes/no/on/off as booleans"))
+        }
+        _ => Err(invalid(
+            &node.location,
+            path,
+            format!("expected true or false, found {}", node.type_name()),
+        )),
+    }
+}
+
+fn checked(
+    node: &Node,
+    path: &str,
+    rule: fn(&str) -> Result<(), String>,
+    what: &str,
+) -> Result<String> {
+    let value = string(node, path)?;
+    rule(&value).map_err(|why| {
+        invalid(&node.location, path, format!("{value:?} {why}")).hint(what.to_string())
+    })?;
+    Ok(value)
+}
+
+fn port(node: &Node, path: &str) -> Result<PortRef> {
+    match &node.value {
+        NodeValue::Int(n) if (1..=65535).contains(n) => Ok(PortRef::Number(*n as u16)),
+        NodeValue::UInt(n) if (1..=65535).contains(n) => Ok(PortRef::Number(*n as u16)),
+        NodeValue::Int(n) => {
+            Err(
+                invalid(&node.location, path, format!("port {n} is outside 1-65535"))
+                    .hint(PORT_HINT),
+            )
+        }
+        NodeValue::UInt(n) => {
+            Err(
+                invalid(&node.location, path, format!("port {n} is outside 1-65535"))
+                    .hint(PORT_HINT),
+            )
+        }
+        NodeValue::Str(s) if s.parse::<u32>().is_ok() => Err(invalid(
+            &node.location,
+            path,
+            format!("port {s:?} is a quoted number; Kubernetes would read it as a port name"),
+        )
+        .hint(format!("write {s} without quotes"))),
+        NodeValue::Str(s) => {
+            names::port_name(s).map_err(|why| {
+                invalid(&node.location, path, format!("port name {s:?} {why}"))
+                    .hint("give a port number 1-65535 or the name of a port of the backend Service")
+            })?;
+            Ok(PortRef::Name(s.clone()))
+        }
+        _ => Err(invalid(
+            &node.location,
+            path,
+            format!("expected a port number or name, found {}", node.type_name()),
+        )
+        .hint(PORT_HINT)),
+    }
+}
+
+const PORT_HINT: &str = "a port is a number from 1 to 65535, or a port name such as https";
+const LABEL_HINT: &str = "label keys and values have at most 63 characters: letters, digits, '-', '_' and '.', starting and ending alphanumeric";
+
+/// Tags as a list, or as the operator's comma-separated annotation string.
+fn tags(node: &Node, path: &str) -> Result<Vec<String>> {
+    let items: Vec<(String, &Location)> = match &node.value {
+        NodeValue::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| Ok((string(item, &format!("{path}[{i}]"))?, &item.location)))
+            .collect::<Result<_>>()?,
+        NodeValue::Str(s) => s
+            .split(',')
+            .map(|t| (t.to_string(), &node.location))
+            .collect(),
+        _ => {
+            return Err(invalid(
+                &node.location,
+                path,
+                format!("expected a list of tags, found {}", node.type_name()),
+            )
+            .hint("tags: [tag:k8s, tag:prod]"));
+        }
+    };
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (tag, location) in items {
+        names::tag(&tag).map_err(|why| {
+            invalid(location, path, format!("tag {tag:?} {why}")).hint(
+                "a tag looks like tag:k8s (letters, digits and '-' after \"tag:\", no spaces)",
+            )
+        })?;
+        if seen.insert(tag.clone()) {
+            out.push(tag);
+        }
+    }
+    Ok(out)
+}
+
+/// `""` means "no ProxyGroup" (the operator ignores a Service whose
+/// `proxy-group` annotation is empty, so it is never rendered).
+fn proxy_group(node: &Node, path: &str) -> Result<Option<String>> {
+    let value = string(node, path)?;
+    if value.is_empty() {
+        return Ok(None);
+    }
+    names::dns1123_subdomain(&value).map_err(|why| {
+        invalid(
+            &node.location,
+            path,
+            format!("ProxyGroup name {value:?} {why}"),
+        )
+        .hint("name an existing ProxyGroup of type ingress, or \"\" for none")
+    })?;
+    Ok(Some(value))
+}
+
+fn selector(node: &Node, path: &str) -> Result<BTreeMap<String, String>> {
+    let Some(entries) = node.as_map() else {
+        return Err(invalid(
+            &node.location,
+            path,
+            format!(
+                "expected a mapping of pod labels, found {}",
+                node.type_name()
+            ),
+        ));
+    };
+    if entries.is_empty() {
+        return Err(invalid(
+            &node.location,
+            path,
+            "an empty selector would select every pod in the namespace",
+        )
+        .hint("give the labels of the pods that serve this service"));
+    }
+    let mut out = BTreeMap::new();
+    for (key, value) in entries {
+        let key_path = format!("{path}.{}", key.name);
+        names::label_key(&key.name).map_err(|why| {
+            invalid(
+                &key.location,
+                &key_path,
+                format!("label key {:?} {why}", key.name),
+            )
+            .hint(LABEL_HINT)
+        })?;
+        let text = match &value.value {
+            NodeValue::Str(s) => s.clone(),
+            NodeValue::Int(_) | NodeValue::UInt(_) | NodeValue::Bool(_) => {
+                return Err(invalid(
+                    &value.location,
+                    &key_path,
+                    format!("label values are strings, found {}", value.type_name()),
+                )
+                .hint("quote the value"));
+            }
+            _ => string(value, &key_path)?,
+        };
+        names::label_value(&text).map_err(|why| {
+            invalid(
+                &value.location,
+                &key_path,
+                format!("label value {text:?} {why}"),
+            )
+            .hint(LABEL_HINT)
+        })?;
+        out.insert(key.name.clone(), text);
+    }
+    Ok(out)
+}
+
+fn defaults(node: &Node) -> Result<Defaults> {
+    let entries = mapping(node, "defaults", DEFAULT_KEYS)?;
+    let mut out = Defaults::default();
+    if let Some(n) = field(entries, "namespace") {
+        out.namespace = Some(checked(
+            n,
+            "defaults.namespace",
+            names::dns1123_label,
+            NAMESPACE_HINT,
+        )?);
+    }
+    if let Some(n) = field(entries, "tags") {
+        out.tags = tags(n, "defaults.tags")?;
+    }
+    if let Some(n) = field(entries, "proxyGroup") {
+        out.proxy_group = proxy_group(n, "defaults.proxyGroup")?;
+    }
+    Ok(out)
+}
+
+const NAMESPACE_HINT: &str = "a namespace is a DNS-1123 label: lower-case letters, digits and '-'";
+
+fn mode(entries: &[(Key, Node)], path: &str) -> Result<Mode> {
+    let direct = field(entries, "direct")
+        .map(|n| Ok::<_, Error>((boolean(n, &join(path, "direct"))?, n)))
+        .transpose()?;
+    let expose = match field(entries, "expose") {
+        None => None,
+        Some(n) => {
+            let p = join(path, "expose");
+            let value = string(n, &p)?;
+            let mode = match value.as_str() {
+                "direct" => Mode::Direct,
+                "ingress" => Mode::Ingress,
+                "annotate" => Mode::Annotate,
+                other => {
+                    let mut err = invalid(&n.location, &p, format!("unknown mode {other:?}"));
+                    err = match suggest(other, &Mode::NAMES) {
+                        Some(s) => err.hint(format!(
+                            "did you mean {s:?}? (one of direct, ingress, annotate)"
+                        )),
+                        None => err.hint("one of direct, ingress, annotate"),
+                    };
+                    return Err(err);
+                }
+            };
+            Some((mode, n))
+        }
+    };
+    match (expose, direct) {
+        (Some((mode, _)), None) => Ok(mode),
+        (None, Some((true, _))) => Ok(Mode::Direct),
+        // The protected-services chart renders an Ingress for every service
+        // that is not `direct`; keep that meaning.
+        (None, Some((false, _))) | (None, None) => Ok(Mode::Ingress),
+        (Some((mode, n)), Some((direct, _))) => {
+            if direct == (mode == Mode::Direct) {
+                Ok(mode)
+            } else {
+                Err(invalid(
+                    &n.location,
+                    &join(path, "expose"),
+                    format!("expose: {} contradicts direct: {direct}", mode.as_str()),
+                )
+                .hint("drop the old `direct` key and keep `expose`"))
+            }
+        }
+    }
+}
+
+fn backend(node: &Node, path: &str) -> Result<Backend> {
+    let entries = mapping(node, path, BACKEND_KEYS)?;
+    let name_node = field(entries, "name").ok_or_else(|| {
+        invalid(&node.location, path, "backend has no name")
+            .hint("name the Service that fronts the workload, e.g. backend: {name: teleport-cluster, port: 443}")
+    })?;
+    let port_node = field(entries, "port").ok_or_else(|| {
+        invalid(&node.location, path, "backend has no port")
+            .hint("give the backend Service's port, by number or by name")
+    })?;
+    Ok(Backend {
+        name: checked(
+            name_node,
+            &join(path, "name"),
+            names::dns1035_label,
+            "a Service name is a DNS-1035 label: lower-case letters, digits and '-', starting with a letter",
+        )?,
+        port: port(port_node, &join(path, "port"))?,
+        location: node.location.clone(),
+    })
+}
+
+fn service(
+    key: &Key,
+    node: &Node,
+    defaults: &Defaults,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Service>> {
+    let path = format!("services.{}", key.name);
+    let entries = mapping(node, &path, SERVICE_KEYS)?;
+    if let Some(n) = field(entries, "enabled")
+        && !boolean(n, &join(&path, "enabled"))?
+    {
+        return Ok(None);
+    }
+    names::dns1123_label(&key.name).map_err(|why| {
+        invalid(
+            &key.location,
+            &path,
+            format!("service key {:?} {why}", key.name),
+        )
+        .hint("the key names the generated objects; use lower-case letters, digits and '-'")
+    })?;
+    let mode = mode(entries, &path)?;
+    if mode == Mode::Direct {
+        let generated = format!("{}-ts-lb", key.name);
+        if key.name.len() > MAX_DIRECT_KEY {
+            return Err(invalid(
+                &key.location,
+                &path,
+                format!("the generated Service name {generated:?} is {} characters long, more than 63", generated.len()),
+            )
+            .hint(format!("shorten the key to {MAX_DIRECT_KEY} characters; set `hostname` to keep the tailnet name")));
+        }
+        names::dns1035_label(&generated).map_err(|why| {
+            invalid(
+                &key.location,
+                &path,
+                format!("the generated Service name {generated:?} {why}"),
+            )
+        })?;
+    }
+    let namespace = match field(entries, "namespace") {
+        Some(n) => checked(
+            n,
+            &join(&path, "namespace"),
+            names::dns1123_label,
+            NAMESPACE_HINT,
+        )?,
+        None => defaults.namespace.clone().ok_or_else(|| {
+            invalid(&key.location, &path, "no namespace")
+                .hint("set `namespace` on the service or `defaults.namespace`")
+        })?,
+    };
+    let hostname = match field(entries, "hostname") {
+        Some(n) => checked(
+            n,
+            &join(&path, "hostname"),
+            names::hostname,
+            "a tailnet hostname is one DNS label: letters, digits and '-', at most 63 characters",
+        )?,
+        None => {
+            names::hostname(&key.name).map_err(|why| {
+                invalid(
+                    &key.location,
+                    &path,
+                    format!("the key, used as the tailnet hostname, {why}"),
+                )
+                .hint("set `hostname`")
+            })?;
+            key.name.clone()
+        }
+    };
+    let tags = match field(entries, "tags") {
+        Some(n) => tags(n, &join(&path, "tags"))?,
+        None => defaults.tags.clone(),
+    };
+    let proxy_group = match field(entries, "proxyGroup") {
+        Some(n) => proxy_group(n, &join(&path, "proxyGroup"))?,
+        None => defaults.proxy_group.clone(),
+    };
+    let proxy_class = field(entries, "proxyClass")
+        .map(|n| {
+            checked(
+                n,
+                &join(&path, "proxyClass"),
+                names::dns1123_subdomain,
+                "name an existing ProxyClass",
+            )
+        })
+        .transpose()?;
+    let backend_node = field(entries, "backend").ok_or_else(|| {
+        invalid(&key.location, &path, "no backend")
+            .hint("name the Service to expose: backend: {name: <service>, port: <port>}")
+    })?;
+    let backend = backend(backend_node, &join(&path, "backend"))?;
+    let selector = field(entries, "selector")
+        .map(|n| selector(n, &join(&path, "selector")))
+        .transpose()?;
+    let target_port = field(entries, "targetPort")
+        .map(|n| port(n, &join(&path, "targetPort")))
+        .transpose()?;
+    if mode != Mode::Direct {
+        for (name, present) in [
+            ("selector", selector.is_some()),
+            ("targetPort", target_port.is_some()),
+        ] {
+            if present {
+                warnings.push(format!(
+                    "{}: {path}.{name} is used only with expose: direct; ignored for expose: {}",
+                    field(entries, name)
+                        .map(|n| n.location.to_string())
+                        .unwrap_or_default(),
+                    mode.as_str()
+                ));
+            }
+        }
+    }
+    if proxy_class.is_some() && proxy_group.is_some() {
+        warnings.push(format!(
+            "{}: {path}.proxyClass is ignored by the operator for ProxyGroup-backed resources; set it on the ProxyGroup",
+            key.location
+        ));
+    }
+    Ok(Some(Service {
+        name: key.name.clone(),
+        location: key.location.clone(),
+        namespace,
+        mode,
+        hostname,
+        tags,
+        proxy_group,
+        proxy_class,
+        backend,
+        selector,
+        target_port,
+    }))
+}
+
+/// Decodes a merged values tree.
+pub fn decode(root: &Node) -> Result<Values> {
+    let entries = mapping(root, "", TOP_KEYS)?;
+    let mut values = Values::default();
+    if let Some(n) = field(entries, "tailnet") {
+        let tailnet = string(n, "tailnet")?;
+        let valid = tailnet.contains('.') && names::dns1123_subdomain(&tailnet).is_ok();
+        if !valid {
+            return Err(invalid(
+                &n.location,
+                "tailnet",
+                format!("{tailnet:?} is not a tailnet domain"),
+            )
+            .hint("give the tailnet's MagicDNS domain, e.g. example.ts.net"));
+        }
+        values.tailnet = Some(tailnet);
+    }
+    if let Some(n) = field(entries, "defaults") {
+        values.defaults = defaults(n)?;
+    }
+    if let Some(n) = field(entries, "services") {
+        if n.value == NodeValue::Null {
+            return Ok(values);
+        }
+        let Some(services) = n.as_map() else {
+            return Err(invalid(
+                &n.location,
+                "services",
+                format!(
+                    "expected a mapping of service names, found {}",
+                    n.type_name()
+                ),
+            )
+            .hint(
+                "services: {<name>: {namespace: <ns>, backend: {name: <service>, port: <port>}}}",
+            ));
+        };
+        for (key, node) in services {
+            if let Some(s) = service(key, node, &values.defaults, &mut values.warnings)? {
+                values.services.push(s);
+            }
+        }
+    }
+    values.services.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_single;
+    use std::sync::Arc;
+
+    fn decode_text(text: &str) -> Result<Values> {
+        let node = parse_single(text, &Arc::from("v.yaml")).unwrap().unwrap();
+        decode(&node)
+    }
+
+    #[test]
+    fn suggests_close_keys() {
+        assert_eq!(suggest("hostnme", SERVICE_KEYS), Some("hostname"));
+        assert_eq!(suggest("proxy_group", SERVICE_KEYS), Some("proxyGroup"));
+        assert_eq!(suggest("zzzzzz", SERVICE_KEYS), None);
+    }
+
+    #[test]
+    fn old_direct_shape_maps_to_direct_mode() {
+        let v = decode_text(
+            "services:\n  t:\n    direct: true\n    namespace: n\n    backend: {name: t, port: 443}\n    selector: {app: t}\n",
+        )
+        .unwrap();
+        assert_eq!(v.services[0].mode, Mode::Direct);
+    }
+
+    #[test]
+    fn defaults_apply_and_service_overrides_win() {
+        let v = decode_text(
+            "defaults: {namespace: d, tags: [tag:k8s], proxyGroup: pg}\nservices:\n  a: {backend: {name: a, port: 80}}\n  b: {proxyGroup: \"\", tags: \"tag:x,tag:y\", backend: {name: b, port: http}}\n",
+        )
+        .unwrap();
+        let (a, b) = (&v.services[0], &v.services[1]);
+        assert_eq!(
+            (a.namespace.as_str(), a.tags.clone(), a.proxy_group.clone()),
+            ("d", vec!["tag:k8s".to_string()], Some("pg".to_string()))
+        );
+        assert_eq!(
+            (b.tags.clone(), b.proxy_group.clone()),
+            (vec!["tag:x".to_string(), "tag:y".to_string()], None)
+        );
+        assert_eq!(b.backend.port, PortRef::Name("http".into()));
+    }
+
+    #[test]
+    fn disabled_services_are_dropped_before_validation() {
+        let v = decode_text("services:\n  a: {enabled: false}\n").unwrap();
+        assert!(v.services.is_empty());
+    }
+
+    #[test]
+    fn contradicting_expose_and_direct_is_an_error() {
+        let err = decode_text("services:\n  a: {direct: true, expose: ingress, namespace: n, backend: {name: a, port: 80}}\n").unwrap_err();
+        assert_eq!(err.key_path.as_deref(), Some("services.a.expose"));
+    }
+}

@@ -1,0 +1,13 @@
+//! One integration-test crate: every test drives the real binary.
+//!
+//! Goldens: `testdata/cases/<case>/` (success: `expected.yaml`, optional
+//! `expected.stderr`) and `testdata/errors/<case>/` (failure:
+//! `expected.stderr`). Set `UPDATE_GOLDENS=1` to rewrite them from the
+//! current binary, then review the diff.
+
+mod determinism;
+mod errors;
+mod generate;
+mod golden;
+mod support;
+mod yaml11;
