@@ -9,5 +9,6 @@ mod determinism;
 mod errors;
 mod generate;
 mod golden;
+mod readme;
 mod support;
 mod yaml11;
