@@ -13,14 +13,25 @@ fn setup_commands() -> Vec<String> {
         .nth(1)
         .and_then(|rest| rest.split("```").next())
         .expect("a ```sh block near the top of the README");
-    block.lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
+    block
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 #[test]
 fn readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() {
     let commands = setup_commands();
     assert_eq!(commands.len(), 2, "{commands:?}");
-    assert_eq!(commands[0], "cargo run --release -- generate -f examples/teleport/values.yaml");
+    assert_eq!(
+        commands[0],
+        "cargo run --release -- generate -f examples/teleport/values.yaml"
+    );
     let ci = fs::read_to_string(repo_root().join(".ci/run")).unwrap();
-    assert!(ci.lines().any(|l| l.trim() == commands[1]), "{:?} is not in .ci/run", commands[1]);
+    assert!(
+        ci.lines().any(|l| l.trim() == commands[1]),
+        "{:?} is not in .ci/run",
+        commands[1]
+    );
 }
