@@ -7,6 +7,7 @@
 //! line, column and key path it came from.
 
 mod decode;
+mod fields;
 mod merge;
 
 use std::collections::BTreeMap;
