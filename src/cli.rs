@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -56,6 +57,16 @@ pub struct GenerateArgs {
     /// Without it that is an error, because Argo CD with prune would delete every resource of the app.
     #[arg(long)]
     pub allow_empty: bool,
+    /// Upstream manifests (a chart's rendered output, YAML or JSON) to post-process;
+    /// repeatable, "-" reads stdin. Adds to `upstream:` in the values.
+    #[arg(long, value_name = "FILE")]
+    pub upstream: Vec<String>,
+    /// Refuse to repair upstream objects or to warn: every repair and warning becomes an error.
+    #[arg(long)]
+    pub strict: bool,
+    /// Seconds `helm template` may run before it is stopped.
+    #[arg(long, value_name = "SECONDS", default_value_t = generate::HELM_TIMEOUT.as_secs())]
+    pub helm_timeout: u64,
     /// Repository root; nothing outside it is read. Default: the enclosing git work tree, or
     /// the current directory.
     #[arg(long, value_name = "DIR")]
@@ -65,7 +76,29 @@ pub struct GenerateArgs {
 /// What a successful command wants printed.
 pub struct Printed {
     pub stdout: String,
-    pub warnings: Vec<String>,
+    /// Lines for stderr (repairs, warnings, notes), printed before stdout.
+    pub stderr: Vec<String>,
+}
+
+/// Reads `-` from stdin, anything else inside the repository.
+fn read_source(
+    repo: &Repo,
+    cwd: &Path,
+    file: &str,
+    key: &str,
+) -> argocd_tailscale_plugin::Result<Source> {
+    let (name, text) = if file == "-" {
+        (
+            "<stdin>",
+            repo::read_limited(std::io::stdin().lock(), "<stdin>")?,
+        )
+    } else {
+        (file, repo.read(cwd, file, key)?)
+    };
+    Ok(Source {
+        name: Arc::from(name),
+        text,
+    })
 }
 
 fn read_values(repo: &Repo, cwd: &Path, files: &[String]) -> anyhow::Result<Vec<Source>> {
@@ -78,28 +111,42 @@ fn read_values(repo: &Repo, cwd: &Path, files: &[String]) -> anyhow::Result<Vec<
     files
         .iter()
         .map(|file| {
-            let text = if file == "-" {
-                repo::read_limited(std::io::stdin().lock(), "<stdin>")?
-            } else {
-                repo.read(cwd, file, "--values").map_err(|e| {
-                    if files == defaulted {
-                        e.hint("no -f given, so values.yaml in the current directory was read; pass -f FILE")
-                    } else {
-                        e
-                    }
-                })?
-            };
-            let name: Arc<str> = Arc::from(if file == "-" { "<stdin>" } else { file.as_str() });
-            Ok(Source { name, text })
+            read_source(repo, cwd, file, "--values").map_err(|e| {
+                if files == defaulted {
+                    e.hint("no -f given, so values.yaml in the current directory was read; pass -f FILE")
+                } else {
+                    e
+                }
+            })
         })
-        .collect()
+        .collect::<argocd_tailscale_plugin::Result<_>>()
+        .map_err(Into::into)
 }
 
 fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let source_path = std::env::var("ARGOCD_APP_SOURCE_PATH").ok();
     let repo = Repo::discover(&cwd, args.repo_root.as_deref(), source_path.as_deref())?;
+    let stdin_users = args
+        .values
+        .iter()
+        .chain(&args.upstream)
+        .filter(|f| *f == "-")
+        .count();
+    if stdin_users > 1 {
+        return Err(argocd_tailscale_plugin::Error::new(
+            argocd_tailscale_plugin::ErrorKind::Usage,
+            "standard input (\"-\") is named more than once",
+        )
+        .hint("read at most one of the values files and upstream manifests from stdin")
+        .into());
+    }
     let values = read_values(&repo, &cwd, &args.values)?;
+    let upstream = args
+        .upstream
+        .iter()
+        .map(|file| read_source(&repo, &cwd, file, "--upstream"))
+        .collect::<argocd_tailscale_plugin::Result<Vec<_>>>()?;
     let templates = args
         .templates
         .as_deref()
@@ -110,19 +157,20 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
             })
         })
         .transpose()?;
-    let request = Request {
-        values,
-        templates,
-        allow_empty: args.allow_empty,
-        format: match args.output {
-            OutputFormat::Yaml => Format::Yaml,
-            OutputFormat::Json => Format::Json,
-        },
+    let mut request = Request::new(values, repo, cwd);
+    request.upstream = upstream;
+    request.templates = templates;
+    request.allow_empty = args.allow_empty;
+    request.strict = args.strict;
+    request.helm_timeout = Duration::from_secs(args.helm_timeout);
+    request.format = match args.output {
+        OutputFormat::Yaml => Format::Yaml,
+        OutputFormat::Json => Format::Json,
     };
     let output = generate::generate(&request)?;
     Ok(Printed {
         stdout: output.text,
-        warnings: output.warnings,
+        stderr: output.report.lines(),
     })
 }
 

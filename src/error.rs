@@ -22,6 +22,14 @@ pub enum ErrorKind {
     Template,
     /// The values select nothing to render, and `--allow-empty` was not given.
     Empty,
+    /// Upstream manifests that cannot be used, or a `helm template` that failed.
+    Upstream,
+    /// A repair or warning that `--strict` turns into an error.
+    Strict,
+    /// A patch whose target matches nothing or whose operation fails.
+    Patch,
+    /// SIGTERM or SIGINT arrived; work was stopped and children ended.
+    Interrupted,
     /// A command-line or environment setting that cannot be used.
     Usage,
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use crate::backend::Backing;
 use crate::error::{Error, ErrorKind, Result};
 use crate::values::{Mode, PortRef, Service, Values};
 
@@ -33,7 +34,7 @@ pub struct Exposure {
     pub context: Value,
 }
 
-fn plan_error(service: &Service, message: String) -> Error {
+pub(crate) fn plan_error(service: &Service, message: String) -> Error {
     Error::new(ErrorKind::Values, message)
         .at(service.location.clone())
         .key(service.key_path())
@@ -111,34 +112,18 @@ fn service_context(service: &Service) -> Value {
     })
 }
 
-fn direct(service: &Service) -> Result<Exposure> {
-    let selector = service.selector.as_ref().ok_or_else(|| {
-        plan_error(
-            service,
-            "expose: direct needs the pod selector of the backend".to_string(),
-        )
-        .hint(format!(
-            "set {}.selector to the backend Service's spec.selector (for Teleport: app.kubernetes.io/name, app.kubernetes.io/instance and app.kubernetes.io/component: proxy)",
-            service.key_path()
-        ))
-    })?;
-    let PortRef::Number(port) = service.backend.port else {
-        return Err(Error::new(
-            ErrorKind::Values,
-            format!(
-                "backend port {:?} is a name; the generated Service needs the port number",
-                service.backend.port.to_string()
-            ),
-        )
-        .at(service.backend.location.clone())
-        .key(format!("{}.backend.port", service.key_path()))
-        .hint("give the backend Service's port number, and the pods' port as targetPort"));
-    };
-    let target_port = service.target_port.clone().unwrap_or(PortRef::Number(port));
+fn direct(service: &Service, backing: &Backing) -> Exposure {
     let mut annotations = Map::new();
     annotations.insert(ANNOTATION_HOSTNAME.into(), service.hostname.as_str().into());
     annotations.extend(common_annotations(service));
-    Ok(Exposure {
+    let mut port = Map::new();
+    if let Some(name) = &backing.port_name {
+        port.insert("name".into(), name.as_str().into());
+    }
+    port.insert("port".into(), backing.port.into());
+    port.insert("targetPort".into(), backing.target_port.to_json());
+    port.insert("protocol".into(), "TCP".into());
+    Exposure {
         key_path: service.key_path(),
         template: "direct.yaml",
         context: json!({
@@ -147,14 +132,10 @@ fn direct(service: &Service) -> Result<Exposure> {
             "labels": common_labels(service),
             "annotations": annotations,
             "loadBalancerClass": LOAD_BALANCER_CLASS,
-            "selector": selector,
-            "ports": [{
-                "port": port,
-                "targetPort": target_port.to_json(),
-                "protocol": "TCP",
-            }],
+            "selector": backing.selector,
+            "ports": [port],
         }),
-    })
+    }
 }
 
 fn ingress(service: &Service) -> Exposure {
@@ -176,20 +157,23 @@ fn ingress(service: &Service) -> Exposure {
     }
 }
 
-/// Plans every enabled service, in name order.
-pub fn plan(values: &Values) -> Result<Vec<Exposure>> {
+/// Plans the generated objects, in service name order. `backings` holds
+/// the resolved backend of every `direct` service; `annotate` services
+/// generate nothing (their backend Service is changed in `split`).
+pub fn plan(values: &Values, backings: &BTreeMap<String, Backing>) -> Result<Vec<Exposure>> {
     check_unique(values)?;
-    values
-        .services
-        .iter()
-        .map(|service| match service.mode {
-            Mode::Direct => direct(service),
-            Mode::Ingress => Ok(ingress(service)),
-            Mode::Annotate => Err(plan_error(
-                service,
-                "expose: annotate puts the annotations on the backend Service, which this plugin only sees in upstream manifests; none are given".to_string(),
-            )
-            .hint("use expose: direct, which generates a Service of its own")),
-        })
-        .collect()
+    let mut exposures = Vec::new();
+    for service in &values.services {
+        match service.mode {
+            Mode::Direct => {
+                let backing = backings
+                    .get(&service.name)
+                    .expect("every direct service is resolved before planning");
+                exposures.push(direct(service, backing));
+            }
+            Mode::Ingress => exposures.push(ingress(service)),
+            Mode::Annotate => {}
+        }
+    }
+    Ok(exposures)
 }

@@ -1,16 +1,29 @@
-//! The `generate` pipeline: read → plan → render → check → order → emit.
+//! The `generate` pipeline: read → resolve → plan → render → repair →
+//! patch → order → emit.
 //!
 //! The whole stream is built in memory and handed back only when every step
 //! succeeded, so a caller can never print part of it (DESIGN promise 5).
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
 use serde_json::Value;
 
+use crate::backend;
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose;
+use crate::helm;
 use crate::location::Location;
 use crate::manifest::{self, Identity};
+use crate::patch;
 use crate::render::{TemplateDir, Templates};
-use crate::values::{self, Source};
+use crate::repo::Repo;
+use crate::report::Report;
+use crate::split;
+use crate::upstream::{self, Object};
+use crate::values::{self, Mode, Source, Upstream, Values};
 use crate::yaml;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,38 +35,136 @@ pub enum Format {
     Json,
 }
 
+/// Everything a run reads, already located; `repo` bounds what files may
+/// still be opened (upstream files, charts).
 pub struct Request {
     pub values: Vec<Source>,
+    /// Upstream manifests named on the command line, already read.
+    pub upstream: Vec<Source>,
     /// A directory of template overrides, already resolved inside the repository.
     pub templates: Option<TemplateDir>,
+    pub repo: Repo,
+    pub cwd: PathBuf,
     pub allow_empty: bool,
+    /// Repairs and warnings become errors.
+    pub strict: bool,
     pub format: Format,
+    pub helm_timeout: Duration,
+}
+
+/// The default time `helm template` may take: well inside Argo CD's 60 s
+/// request deadline, which the repository transfer shares.
+pub const HELM_TIMEOUT: Duration = Duration::from_secs(45);
+
+impl Request {
+    /// A request with defaults, for the given values sources.
+    pub fn new(values: Vec<Source>, repo: Repo, cwd: PathBuf) -> Request {
+        Request {
+            values,
+            upstream: Vec::new(),
+            templates: None,
+            repo,
+            cwd,
+            allow_empty: false,
+            strict: false,
+            format: Format::Yaml,
+            helm_timeout: HELM_TIMEOUT,
+        }
+    }
 }
 
 #[derive(Debug)]
 pub struct Output {
     pub objects: Vec<Value>,
     pub text: String,
-    /// Notes for stderr; they never stop rendering.
-    pub warnings: Vec<String>,
+    /// Repairs, warnings and notes for stderr; they never stop rendering
+    /// unless the request is strict.
+    pub report: Report,
+}
+
+fn shown_path(base: &Path, path: &str) -> Arc<str> {
+    Arc::from(base.join(path).display().to_string())
+}
+
+/// Reads every upstream source the values and the command line name.
+fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
+    let mut objects = Vec::new();
+    for source in &values.upstream {
+        match source {
+            Upstream::File {
+                path,
+                base,
+                location,
+            } => {
+                let text = request
+                    .repo
+                    .read(&request.cwd.join(base), path, "upstream.file")
+                    .map_err(|e| e.at(location.clone()))?;
+                objects.extend(upstream::read(&text, &shown_path(base, path))?);
+            }
+            Upstream::Helm(helm_source) => {
+                let (text, shown) = helm::template(
+                    helm_source,
+                    &request.repo,
+                    &request.cwd,
+                    request.helm_timeout,
+                )?;
+                objects.extend(upstream::read(&text, &shown)?);
+            }
+        }
+    }
+    for source in &request.upstream {
+        objects.extend(upstream::read(&source.text, &source.name)?);
+    }
+    Ok(objects)
 }
 
 /// Renders the objects, checked, canonical and in output order.
-pub fn objects(request: &Request) -> Result<(Vec<Value>, Vec<String>)> {
+pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
     let values = values::load(&request.values)?;
-    let plan = expose::plan(&values)?;
+    let mut report = Report {
+        warnings: values.warnings.clone(),
+        ..Report::default()
+    };
     let templates = Templates::new(request.templates.clone());
-    let mut objects: Vec<(Identity, Value, Location)> = Vec::new();
-    for exposure in &plan {
-        for rendered in templates.render(exposure)? {
-            let object = manifest::canonical(rendered.object);
-            objects.push((Identity::of(&object), object, rendered.location));
+    let mut upstream = read_upstream(request, &values)?;
+
+    let mut backings = BTreeMap::new();
+    for service in &values.services {
+        match service.mode {
+            Mode::Direct => {
+                let backing = backend::resolve(service, &upstream, &templates, &mut report)?;
+                backings.insert(service.name.clone(), backing);
+            }
+            Mode::Ingress => backend::check_ingress(service, &upstream)?,
+            Mode::Annotate => {}
         }
     }
-    // Stable sort: of two equal identities the first planned stays first,
-    // so the error below always names the same pair.
-    objects.sort_by(|a, b| a.0.order(&b.0));
-    if let Some(pair) = objects.windows(2).find(|w| w[0].0 == w[1].0) {
+    let plan = expose::plan(&values, &backings)?;
+    let mut rendered: Vec<(Value, Location)> = Vec::new();
+    for exposure in &plan {
+        for object in templates.render(exposure)? {
+            rendered.push((object.object, object.location));
+        }
+    }
+    split::apply(&mut upstream, &values, &mut report)?;
+    rendered.extend(upstream.into_iter().map(|o| (o.value, o.location)));
+
+    let (mut objects, locations): (Vec<Value>, Vec<Location>) = rendered
+        .into_iter()
+        .map(|(object, location)| (manifest::canonical(object), location))
+        .unzip();
+    patch::apply(&mut objects, &values.patches)?;
+
+    let mut keyed: Vec<(Identity, Value, Location)> = objects
+        .into_iter()
+        .zip(locations)
+        .map(|(object, location)| (Identity::of(&object), object, location))
+        .collect();
+    // Stable sort: of two equal identities the first (generated before
+    // upstream) stays first, so the error below always names the same pair.
+    keyed.sort_by(|a, b| a.0.order(&b.0));
+    if let Some(pair) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(Error::new(
             ErrorKind::Template,
             format!(
@@ -62,14 +173,21 @@ pub fn objects(request: &Request) -> Result<(Vec<Value>, Vec<String>)> {
             ),
         )
         .at(pair[1].2.clone())
-        .hint("give each object its own name (a template override may have fixed one)"));
+        .hint("remove the hand-written copy from the upstream manifests, or give each object its own name"));
     }
-    let objects = objects.into_iter().map(|(_, object, _)| object).collect();
-    Ok((objects, values.warnings))
+    if request.strict
+        && let Some(err) = report.strict_error()
+    {
+        return Err(err);
+    }
+    Ok((
+        keyed.into_iter().map(|(_, object, _)| object).collect(),
+        report,
+    ))
 }
 
 pub fn generate(request: &Request) -> Result<Output> {
-    let (objects, warnings) = objects(request)?;
+    let (objects, report) = objects(request)?;
     if objects.is_empty() && !request.allow_empty {
         let mut err = Error::new(
             ErrorKind::Empty,
@@ -92,6 +210,6 @@ pub fn generate(request: &Request) -> Result<Output> {
     Ok(Output {
         objects,
         text,
-        warnings,
+        report,
     })
 }

@@ -5,14 +5,21 @@
 //! Data flows one way: [`values`] (read) → [`expose`] (plan) → [`render`]
 //! → [`manifest`] (check, order) → [`yaml`] (emit); [`generate`] runs it.
 
+pub mod backend;
 pub mod error;
 pub mod expose;
 pub mod generate;
+pub mod helm;
 pub mod location;
 pub mod manifest;
 pub mod names;
+pub mod patch;
 pub mod render;
 pub mod repo;
+pub mod report;
+pub mod signals;
+pub mod split;
+pub mod upstream;
 pub mod values;
 pub mod yaml;
 pub mod yaml11;

@@ -6,17 +6,27 @@ mod cli;
 use std::io::Write;
 use std::process::ExitCode;
 
+use argocd_tailscale_plugin::signals;
 use clap::Parser;
 
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if let Err(e) = signals::install() {
+        eprintln!("error: cannot install signal handlers: {e}");
+        return ExitCode::from(EXIT_ERROR);
+    }
     match cli::run(&cli) {
+        // Asked to stop: whatever was rendered is not printed.
+        Ok(_) if signals::terminated() => {
+            eprintln!("error: terminated; nothing was printed");
+            ExitCode::from(EXIT_ERROR)
+        }
         Ok(printed) => {
             let mut stderr = std::io::stderr().lock();
-            for warning in &printed.warnings {
-                let _ = writeln!(stderr, "warning: {warning}");
+            for line in &printed.stderr {
+                let _ = writeln!(stderr, "{line}");
             }
             let mut stdout = std::io::stdout().lock();
             match stdout

@@ -36,6 +36,16 @@ impl Identity {
         }
     }
 
+    /// The namespace, or `default_namespace` for objects that leave it to
+    /// Argo CD's destination.
+    pub fn namespace_or<'a>(&'a self, default_namespace: &'a str) -> &'a str {
+        if self.namespace.is_empty() {
+            default_namespace
+        } else {
+            &self.namespace
+        }
+    }
+
     /// Output order: namespace, kind, name, then group; cluster-scoped
     /// objects (no namespace) come first.
     pub fn order(&self, other: &Identity) -> Ordering {

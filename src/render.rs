@@ -23,6 +23,10 @@ use crate::yaml;
 pub const EMBEDDED: &[(&str, &str)] = &[
     ("direct.yaml", include_str!("../templates/direct.yaml")),
     ("ingress.yaml", include_str!("../templates/ingress.yaml")),
+    (
+        "presets/teleport-cluster.yaml",
+        include_str!("../templates/presets/teleport-cluster.yaml"),
+    ),
 ];
 
 /// Instructions one render may execute; bounds a template loop that would
@@ -129,9 +133,13 @@ impl Templates {
     }
 
     fn template_error(&self, err: &minijinja::Error, exposure: &Exposure) -> Error {
-        let name = err.name().unwrap_or(exposure.template);
+        self.error(err, exposure.template, &exposure.key_path)
+    }
+
+    fn error(&self, err: &minijinja::Error, template: &str, key_path: &str) -> Error {
+        let name = err.name().unwrap_or(template);
         let line = err.line().unwrap_or(1) as u64;
-        let mut message = format!("template failed for {}: {}", exposure.key_path, err.kind());
+        let mut message = format!("template failed for {key_path}: {}", err.kind());
         if let Some(detail) = err.detail() {
             message.push_str(": ");
             message.push_str(detail);
@@ -148,6 +156,23 @@ impl Templates {
         Error::new(ErrorKind::Template, message)
             .at(Location::new(&self.origin(name), line, 1))
             .hint(hint)
+    }
+
+    /// Renders a data template (a preset) into one YAML node.
+    pub fn data(&self, name: &str, context: &Value, key_path: &str) -> Result<Option<yaml::Node>> {
+        let template = match self.env.get_template(name) {
+            Ok(t) => t,
+            Err(e) if e.kind() == minijinja::ErrorKind::TemplateNotFound => return Ok(None),
+            Err(e) => return Err(self.error(&e, name, key_path)),
+        };
+        let text = template
+            .render(Serde(context))
+            .map_err(|e| self.error(&e, name, key_path))?;
+        let shown: Arc<str> = Arc::from(format!("{} (rendered for {key_path})", self.origin(name)));
+        yaml::parse_single(&text, &shown).map_err(|e| Error {
+            kind: ErrorKind::Template,
+            ..e
+        })
     }
 
     /// Renders one exposure into the objects it describes.

@@ -11,9 +11,10 @@ use super::fields::{
 use super::{Backend, Defaults, Mode, Service, Values};
 use crate::error::{Error, Result};
 use crate::names;
+use crate::report::Finding;
 use crate::yaml::{Key, Node, NodeValue};
 
-const TOP_KEYS: &[&str] = &["tailnet", "defaults", "services"];
+const TOP_KEYS: &[&str] = &["tailnet", "defaults", "upstream", "services", "patches"];
 const DEFAULT_KEYS: &[&str] = &["namespace", "tags", "proxyGroup"];
 const SERVICE_KEYS: &[&str] = &[
     "enabled",
@@ -27,6 +28,8 @@ const SERVICE_KEYS: &[&str] = &[
     "backend",
     "selector",
     "targetPort",
+    "preset",
+    "release",
 ];
 const BACKEND_KEYS: &[&str] = &["name", "port"];
 
@@ -129,7 +132,7 @@ fn service(
     key: &Key,
     node: &Node,
     defaults: &Defaults,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Finding>,
 ) -> Result<Option<Service>> {
     let path = format!("services.{}", key.name);
     let entries = mapping(node, &path, SERVICE_KEYS)?;
@@ -230,23 +233,43 @@ fn service(
             ("selector", selector.is_some()),
             ("targetPort", target_port.is_some()),
         ] {
-            if present {
-                warnings.push(format!(
-                    "{}: {path}.{name} is used only with expose: direct; ignored for expose: {}",
-                    field(entries, name)
-                        .map(|n| n.location.to_string())
-                        .unwrap_or_default(),
-                    mode.as_str()
+            if let (true, Some(n)) = (present, field(entries, name)) {
+                warnings.push(Finding::new(
+                    &n.location,
+                    format!(
+                        "{path}.{name} is used only with expose: direct; ignored for expose: {}",
+                        mode.as_str()
+                    ),
                 ));
             }
         }
     }
     if proxy_class.is_some() && proxy_group.is_some() {
-        warnings.push(format!(
-            "{}: {path}.proxyClass is ignored by the operator for ProxyGroup-backed resources; set it on the ProxyGroup",
-            key.location
+        warnings.push(Finding::new(
+            &key.location,
+            format!("{path}.proxyClass is ignored by the operator for ProxyGroup-backed resources; set it on the ProxyGroup"),
         ));
     }
+    let preset = field(entries, "preset")
+        .map(|n| {
+            checked(
+                n,
+                &join(&path, "preset"),
+                names::dns1123_label,
+                "name a preset file in templates/presets/, e.g. teleport-cluster",
+            )
+        })
+        .transpose()?;
+    let release = field(entries, "release")
+        .map(|n| {
+            checked(
+                n,
+                &join(&path, "release"),
+                names::dns1123_label,
+                "the Helm release name of the chart",
+            )
+        })
+        .transpose()?;
     Ok(Some(Service {
         name: key.name.clone(),
         location: key.location.clone(),
@@ -259,6 +282,8 @@ fn service(
         backend,
         selector,
         target_port,
+        preset,
+        release,
     }))
 }
 
@@ -281,6 +306,12 @@ pub fn decode(root: &Node) -> Result<Values> {
     }
     if let Some(n) = field(entries, "defaults") {
         values.defaults = defaults(n)?;
+    }
+    if let Some(n) = field(entries, "upstream") {
+        values.upstream = super::sources::upstream(n)?;
+    }
+    if let Some(n) = field(entries, "patches") {
+        values.patches = super::sources::patches(n)?;
     }
     if let Some(n) = field(entries, "services") {
         if n.value == NodeValue::Null {

@@ -9,6 +9,7 @@
 mod decode;
 mod fields;
 mod merge;
+mod sources;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,6 +21,7 @@ use crate::yaml::{self, Node};
 
 pub use decode::decode;
 pub use merge::merge;
+pub use sources::{HelmSource, PatchSpec, PatchTarget, Upstream, base_of};
 
 /// How a service reaches the tailnet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +95,10 @@ pub struct Service {
     /// Pods the generated Service selects; sorted by key.
     pub selector: Option<BTreeMap<String, String>>,
     pub target_port: Option<PortRef>,
+    /// Chart knowledge to use when no upstream manifests name the backend.
+    pub preset: Option<String>,
+    /// The chart's release name, for presets; default: the backend's name.
+    pub release: Option<String>,
 }
 
 impl Service {
@@ -115,8 +121,10 @@ pub struct Values {
     pub tailnet: Option<String>,
     pub defaults: Defaults,
     pub services: Vec<Service>,
+    pub upstream: Vec<Upstream>,
+    pub patches: Vec<PatchSpec>,
     /// Things worth telling the user that do not stop rendering.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::report::Finding>,
 }
 
 /// One values source: its display name and its text.

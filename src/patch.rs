@@ -1,0 +1,164 @@
+//! `patches:` — RFC 6902 operations applied last, to the objects a target
+//! names, so a user can adjust any rendered or upstream object without a
+//! template of their own.
+
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::manifest;
+use crate::values::{PatchSpec, PatchTarget};
+
+fn matches(target: &PatchTarget, object: &Value) -> bool {
+    let text = |path: &[&str]| {
+        path.iter()
+            .try_fold(object, |v, k| v.get(k))
+            .and_then(Value::as_str)
+    };
+    target
+        .api_version
+        .as_deref()
+        .is_none_or(|v| text(&["apiVersion"]) == Some(v))
+        && text(&["kind"]) == Some(target.kind.as_str())
+        && text(&["metadata", "name"]) == Some(target.name.as_str())
+        && target
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| text(&["metadata", "namespace"]) == Some(ns))
+}
+
+fn describe(target: &PatchTarget) -> String {
+    match &target.namespace {
+        Some(ns) => format!("{} {ns}/{}", target.kind, target.name),
+        None => format!("{} {}", target.kind, target.name),
+    }
+}
+
+fn patch_error(spec: &PatchSpec, key: String, message: String) -> Error {
+    Error::new(ErrorKind::Patch, message)
+        .at(spec.location.clone())
+        .key(key)
+}
+
+/// Applies one patch to every object its target names, all or nothing.
+fn apply_one(objects: &mut [Value], spec: &PatchSpec) -> Result<()> {
+    let indexes: Vec<usize> = (0..objects.len())
+        .filter(|&i| matches(&spec.target, &objects[i]))
+        .collect();
+    if indexes.is_empty() {
+        return Err(patch_error(
+            spec,
+            format!("{}.target", spec.key_path),
+            format!(
+                "target {} matches no rendered or upstream object",
+                describe(&spec.target)
+            ),
+        )
+        .hint("check kind, namespace and name against the output of generate"));
+    }
+    let mut patched = Vec::with_capacity(indexes.len());
+    for &i in &indexes {
+        let mut object = objects[i].clone();
+        json_patch::patch(&mut object, &spec.ops).map_err(|e| {
+            let op = &spec.ops[e.operation];
+            let what = serde_json::to_value(op)
+                .ok()
+                .and_then(|v| v.get("op").and_then(Value::as_str).map(str::to_string))
+                .unwrap_or_default();
+            let why = match e.kind {
+                json_patch::PatchErrorKind::TestFailed => "the test failed".to_string(),
+                _ => e.kind.to_string(),
+            };
+            patch_error(
+                spec,
+                format!("{}.ops[{}]", spec.key_path, e.operation),
+                format!("{what} at {} failed on {}: {why}", e.path, describe(&spec.target)),
+            )
+            .hint("a missing parent or index is an error; `add` the parent first, or check the path against the output of generate")
+        })?;
+        manifest::check(&object).map_err(|why| {
+            patch_error(spec, spec.key_path.clone(), format!("after the patch, {why}"))
+                .hint("patches may change objects but not make them invalid or add fields the operator owns")
+        })?;
+        patched.push((i, object));
+    }
+    for (i, object) in patched {
+        objects[i] = manifest::canonical(object);
+    }
+    Ok(())
+}
+
+/// Applies every patch in order.
+pub fn apply(objects: &mut [Value], patches: &[PatchSpec]) -> Result<()> {
+    patches.iter().try_for_each(|spec| apply_one(objects, spec))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::location::Location;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn spec(target: Value, ops: Value) -> PatchSpec {
+        PatchSpec {
+            target: PatchTarget {
+                api_version: None,
+                kind: target["kind"].as_str().unwrap().into(),
+                namespace: target["namespace"].as_str().map(str::to_string),
+                name: target["name"].as_str().unwrap().into(),
+            },
+            ops: serde_json::from_value(ops).unwrap(),
+            location: Location::start_of(&Arc::from("v.yaml")),
+            key_path: "patches[0]".into(),
+        }
+    }
+
+    fn service() -> Value {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "namespace": "n", "labels": {"x": "1"}}})
+    }
+
+    #[test]
+    fn applies_to_the_named_object() {
+        let mut objects = vec![service()];
+        let s = spec(
+            json!({"kind": "Service", "name": "a"}),
+            json!([{"op": "add", "path": "/metadata/labels/team", "value": "platform"}]),
+        );
+        apply(&mut objects, &[s]).unwrap();
+        assert_eq!(objects[0]["metadata"]["labels"]["team"], "platform");
+    }
+
+    #[test]
+    fn a_failed_op_leaves_the_object_untouched_and_names_the_op() {
+        let mut objects = vec![service()];
+        let s = spec(
+            json!({"kind": "Service", "name": "a"}),
+            json!([{"op": "add", "path": "/metadata/labels/y", "value": "2"}, {"op": "test", "path": "/metadata/labels/x", "value": "other"}]),
+        );
+        let err = apply(&mut objects, &[s]).unwrap_err();
+        assert_eq!(err.key_path.as_deref(), Some("patches[0].ops[1]"));
+        assert!(err.message.contains("test failed"), "{}", err.message);
+        assert_eq!(objects[0], service());
+    }
+
+    #[test]
+    fn a_target_that_matches_nothing_is_an_error() {
+        let mut objects = vec![service()];
+        let s = spec(
+            json!({"kind": "Service", "namespace": "other", "name": "a"}),
+            json!([]),
+        );
+        let err = apply(&mut objects, &[s]).unwrap_err();
+        assert!(err.message.contains("matches no"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_patch_cannot_add_status() {
+        let mut objects = vec![service()];
+        let s = spec(
+            json!({"kind": "Service", "name": "a"}),
+            json!([{"op": "add", "path": "/status", "value": {}}]),
+        );
+        assert!(apply(&mut objects, &[s]).is_err());
+    }
+}
