@@ -410,11 +410,7 @@ pub fn resolve(
     let backing = if let Some(object) =
         find_service(upstream, &service.namespace, &service.backend.name)
     {
-        let origin = format!(
-            "Service {} ({})",
-            Identity::of(&object.value),
-            object.location
-        );
+        let origin = format!("{} ({})", Identity::of(&object.value), object.location);
         let selector = string_map(object.value.get("spec").and_then(|s| s.get("selector")))
             .filter(|s| !s.is_empty())
             .ok_or_else(|| {
@@ -462,11 +458,7 @@ pub fn check_ingress(service: &Service, upstream: &[Object]) -> Result<()> {
             .as_array()
             .cloned()
             .unwrap_or_default();
-        let origin = format!(
-            "Service {} ({})",
-            Identity::of(&object.value),
-            object.location
-        );
+        let origin = format!("{} ({})", Identity::of(&object.value), object.location);
         backing_from_ports(service, BTreeMap::new(), &ports, &origin)?;
     }
     Ok(())

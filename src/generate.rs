@@ -93,12 +93,13 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
         match source {
             Upstream::File {
                 path,
+                key_path,
                 base,
                 location,
             } => {
                 let text = request
                     .repo
-                    .read(&request.cwd.join(base), path, "upstream.file")
+                    .read(&request.cwd.join(base), path, key_path)
                     .map_err(|e| e.at(location.clone()))?;
                 objects.extend(upstream::read(&text, &shown_path(base, path))?);
             }

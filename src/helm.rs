@@ -34,7 +34,7 @@ fn is_remote(chart: &str) -> bool {
 fn helm_error(source: &HelmSource, message: String) -> Error {
     Error::new(ErrorKind::Upstream, message)
         .at(source.location.clone())
-        .key("upstream.helm")
+        .key(source.key_path.clone())
 }
 
 /// The arguments for `helm template`, with paths resolved in the repository.
@@ -43,7 +43,7 @@ pub fn arguments(source: &HelmSource, repo: &Repo, cwd: &Path) -> Result<Vec<OsS
     let chart: OsString = if is_remote(&source.chart) {
         source.chart.clone().into()
     } else {
-        repo.resolve(&base, &source.chart, "upstream.helm.chart")
+        repo.resolve(&base, &source.chart, &format!("{}.chart", source.key_path))
             .map_err(|e| e.at(source.location.clone()))?
             .into()
     };
@@ -56,7 +56,7 @@ pub fn arguments(source: &HelmSource, repo: &Repo, cwd: &Path) -> Result<Vec<OsS
     }
     for file in &source.values_files {
         let path = repo
-            .resolve(&base, file, "upstream.helm.valuesFiles")
+            .resolve(&base, file, &format!("{}.valuesFiles", source.key_path))
             .map_err(|e| e.at(source.location.clone()))?;
         args.extend(["--values".into(), path.into()]);
     }
@@ -146,8 +146,11 @@ pub fn template(
     };
     let out = stdout.join().unwrap_or_default();
     let err = String::from_utf8_lossy(&stderr.join().unwrap_or_default())
-        .trim()
-        .to_string();
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Use --debug"))
+        .collect::<Vec<_>>()
+        .join("; ");
     if !status.success() {
         let code = status
             .code()

@@ -68,8 +68,8 @@ impl std::fmt::Display for Identity {
     }
 }
 
-/// Why an object cannot be emitted, or `Ok` when it can.
-pub fn check(object: &Value) -> Result<(), String> {
+/// Why a document is not a Kubernetes object Argo CD can apply, or `Ok`.
+pub fn check_shape(object: &Value) -> Result<(), String> {
     let Some(map) = object.as_object() else {
         return Err(
             "a document is not a mapping; every document must be one Kubernetes object".into(),
@@ -88,6 +88,14 @@ pub fn check(object: &Value) -> Result<(), String> {
     if name.is_none_or(str::is_empty) {
         return Err("an object has no `metadata.name`".into());
     }
+    Ok(())
+}
+
+/// Why an object cannot be emitted by this plugin, or `Ok` when it can:
+/// a valid object that renders nothing the operator owns.
+pub fn check(object: &Value) -> Result<(), String> {
+    check_shape(object)?;
+    let map = object.as_object().expect("checked above");
     if map.contains_key("status") {
         return Err(
             "an object renders `status`, which the cluster (here: the Tailscale operator) owns"

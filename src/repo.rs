@@ -87,10 +87,7 @@ impl Repo {
             return Err(
                 Error::new(ErrorKind::Io, format!("{path:?} {how}; refused"))
                     .key(key)
-                    .hint(format!(
-                        "keep every file inside the repository root {}, or pass --repo-root",
-                        self.root.display()
-                    )),
+                    .hint("keep every file inside the repository (the git work tree, the working directory minus ARGOCD_APP_SOURCE_PATH, or --repo-root)"),
             );
         }
         Ok(resolved)

@@ -47,6 +47,12 @@ fn is_tailscale_load_balancer(object: &Value) -> bool {
     string_at(object, &["spec", "loadBalancerClass"]) == Some(LOAD_BALANCER_CLASS)
 }
 
+/// Whether the operator would give this Service a device.
+fn is_exposed(object: &Value) -> bool {
+    string_at(object, &["metadata", "annotations", ANNOTATION_EXPOSE]) == Some("true")
+        || is_tailscale_load_balancer(object)
+}
+
 fn is_headless(object: &Value) -> bool {
     string_at(object, &["spec", "clusterIP"]) == Some("None")
 }
@@ -204,10 +210,17 @@ fn reason(object: &Value, values: &Values) -> String {
         .iter()
         .find(|s| s.hostname.eq_ignore_ascii_case(&hostname))
     {
-        return format!(
-            "would create a second device for hostname {hostname:?}, which {} claims (the second would become {hostname}-1)",
-            service.key_path()
-        );
+        return if is_exposed(object) {
+            format!(
+                "would create a second device for hostname {hostname:?}, which {} claims (the second would become {hostname}-1)",
+                service.key_path()
+            )
+        } else {
+            format!(
+                "claims hostname {hostname:?} of {} without exposing anything (no expose, no LoadBalancer class); misleading, and one edit away from a second device",
+                service.key_path()
+            )
+        };
     }
     if is_headless(object) {
         return "the operator ignores exposure on a headless Service".into();
@@ -238,8 +251,8 @@ fn annotate_backend(service: &Service, objects: &[Object]) -> Result<usize> {
         return Err(Error::new(
             ErrorKind::Values,
             format!(
-                "backend Service {} is headless; the operator ignores tailscale.com/expose on it",
-                Identity::of(&found.value)
+                "backend Service {}/{} is headless; the operator ignores tailscale.com/expose on it",
+                service.namespace, service.backend.name
             ),
         )
         .at(service.location.clone())

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::location::Location;
+use crate::manifest;
 use crate::yaml;
 
 /// An object from upstream manifests and the document it came from.
@@ -27,35 +28,7 @@ fn upstream_error(location: &Location, message: String) -> Error {
 }
 
 fn check(value: &Value, location: &Location) -> Result<()> {
-    let Some(map) = value.as_object() else {
-        return Err(upstream_error(
-            location,
-            "a document is not a mapping".into(),
-        ));
-    };
-    for field in ["apiVersion", "kind"] {
-        if !map
-            .get(field)
-            .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-        {
-            return Err(upstream_error(
-                location,
-                format!("a document has no `{field}` string"),
-            ));
-        }
-    }
-    let has_name = map
-        .get("metadata")
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str)
-        .is_some_and(|s| !s.is_empty());
-    if !has_name {
-        return Err(upstream_error(
-            location,
-            "an object has no `metadata.name`".into(),
-        ));
-    }
-    Ok(())
+    manifest::check_shape(value).map_err(|why| upstream_error(location, why))
 }
 
 /// Reads a YAML or JSON stream (JSON is YAML): several documents, empty

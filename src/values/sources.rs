@@ -32,6 +32,8 @@ pub enum Upstream {
     /// A YAML or JSON manifest file (several documents, `kind: List` allowed).
     File {
         path: String,
+        /// `upstream[i].file`, for messages.
+        key_path: String,
         /// The directory `path` is relative to (that of the values file).
         base: PathBuf,
         location: Location,
@@ -53,6 +55,8 @@ pub struct HelmSource {
     pub values: Option<Value>,
     pub base: PathBuf,
     pub location: Location,
+    /// `upstream[i].helm`, for messages.
+    pub key_path: String,
 }
 
 /// Which objects a patch applies to.
@@ -163,6 +167,7 @@ fn helm(node: &Node, path: &str) -> Result<HelmSource> {
         values,
         base: base_of(&node.location),
         location: node.location.clone(),
+        key_path: path.to_string(),
     })
 }
 
@@ -176,6 +181,7 @@ pub fn upstream(node: &Node) -> Result<Vec<Upstream>> {
             match (field(entries, "file"), field(entries, "helm")) {
                 (Some(file), None) => Ok(Upstream::File {
                     path: string(file, &join(&path, "file"))?,
+                    key_path: join(&path, "file"),
                     base: base_of(&file.location),
                     location: file.location.clone(),
                 }),

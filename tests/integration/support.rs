@@ -218,3 +218,29 @@ impl Runner<'_> {
         run_in(&self.test.cwd, &args, &self.env, self.test.stdin.as_deref())
     }
 }
+
+/// Whether a `helm` binary runs here. Without one, helm cases are skipped
+/// and say so, unless `REQUIRE_HELM=1` (as CI sets it) makes that a failure.
+pub fn helm_available(case: &Path) -> bool {
+    let runs = Command::new(std::env::var_os("HELM_BINARY").unwrap_or_else(|| "helm".into()))
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !runs {
+        let required = std::env::var_os("REQUIRE_HELM").is_some_and(|v| v == "1");
+        assert!(
+            !required,
+            "{}: REQUIRE_HELM=1 but helm does not run",
+            case.display()
+        );
+        eprintln!("skipped {}: helm is not installed", case.display());
+    }
+    runs
+}
+
+/// Cases marked with a `requires-helm` file run only where helm does.
+pub fn runnable(case: &Path) -> bool {
+    !case.join("requires-helm").exists() || helm_available(case)
+}
