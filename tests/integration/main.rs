@@ -11,4 +11,5 @@ mod generate;
 mod golden;
 mod readme;
 mod support;
+mod upstream;
 mod yaml11;
