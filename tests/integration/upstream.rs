@@ -101,8 +101,10 @@ fn teleport_root_annotations_leave_one_claim_on_teleport_selecting_the_proxy_onl
     // Both chart Services lost their exposure, and each repair was reported.
     for name in ["teleport-cluster", "teleport-cluster-auth"] {
         assert!(
-            stderr.contains(&format!("repaired: "))
-                && stderr.contains(&format!("Service teleport/{name}:")),
+            stderr
+                .lines()
+                .any(|l| l.starts_with("repaired: ")
+                    && l.contains(&format!("Service teleport/{name}:"))),
             "{stderr}"
         );
     }
@@ -317,7 +319,7 @@ fn assert_not_running(dir: &Path) {
 fn sigterm_stops_helm_promptly_and_prints_nothing() {
     let test = helm_repository();
     let helm = fake_helm(test.path(), "exec sleep 30");
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .arg("generate")
         .current_dir(test.path())
         .env("HELM_BINARY", &helm)
