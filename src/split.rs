@@ -29,6 +29,14 @@ const MARKERS: &[&str] = &[
     LABEL_PROXY_CLASS,
 ];
 
+/// Annotations that make a Service an egress proxy to a tailnet target
+/// (`ts-tailnet-target-ip` is the deprecated spelling still read).
+pub const EGRESS_ANNOTATIONS: &[&str] = &[
+    "tailscale.com/tailnet-fqdn",
+    "tailscale.com/tailnet-ip",
+    "tailscale.com/ts-tailnet-target-ip",
+];
+
 /// Service fields that only mean something for a LoadBalancer.
 const LOAD_BALANCER_FIELDS: &[&str] = &[
     "loadBalancerClass",
@@ -45,6 +53,13 @@ fn string_at<'a>(object: &'a Value, path: &[&str]) -> Option<&'a str> {
 
 fn is_tailscale_load_balancer(object: &Value) -> bool {
     string_at(object, &["spec", "loadBalancerClass"]) == Some(LOAD_BALANCER_CLASS)
+}
+
+/// An egress Service: it names a tailnet target instead of exposing pods.
+pub fn is_egress(object: &Value) -> bool {
+    object["metadata"]["annotations"]
+        .as_object()
+        .is_some_and(|a| EGRESS_ANNOTATIONS.iter().any(|k| a.contains_key(*k)))
 }
 
 /// Whether the operator would give this Service a device.
@@ -286,7 +301,9 @@ pub fn apply(objects: &mut [Object], values: &Values, report: &mut Report) -> Re
                 ),
             );
         }
-        if identity.kind != "Service" {
+        // Egress Services point at the tailnet rather than exposing to it;
+        // their proxy-group annotation is how they reach it.
+        if identity.kind != "Service" || is_egress(&object.value) {
             continue;
         }
         if let Some((_, service)) = annotate.iter().find(|(i, _)| *i == index) {
