@@ -1,6 +1,7 @@
 //! Command-line definitions and dispatch. Library errors come back typed;
 //! `main` turns them into the exit code.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,10 +9,12 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use argocd_tailscale_plugin::generate::{self, Format, Request};
+use argocd_tailscale_plugin::argocd::{self, Env, ProcessEnv, Settings};
+use argocd_tailscale_plugin::generate::{self, AppContext, Format, Request};
 use argocd_tailscale_plugin::render::TemplateDir;
 use argocd_tailscale_plugin::repo::{self, Repo};
-use argocd_tailscale_plugin::values::Source;
+use argocd_tailscale_plugin::values::{self, Source};
+use argocd_tailscale_plugin::{Error, ErrorKind, ownership, yaml};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -19,9 +22,9 @@ use argocd_tailscale_plugin::values::Source;
     version,
     about = "Render conflict-free Tailscale operator exposure manifests for Argo CD",
     long_about = "Render conflict-free Tailscale operator exposure manifests for Argo CD.\n\n\
-        Reads a protected-services values file and prints the Kubernetes objects that expose \
-        each service on the tailnet: a LoadBalancer Service of class tailscale (direct), an \
-        Ingress of class tailscale (ingress), with selectors and ports derived, never guessed.\n\n\
+        Reads a protected-services values file (and a chart's rendered manifests) and prints \
+        the Kubernetes objects that expose each service on the tailnet, with selectors and \
+        ports derived, never guessed, and exposure removed wherever it would conflict.\n\n\
         Exit status: 0 success, 2 error (nothing is printed on stdout then)."
 )]
 pub struct Cli {
@@ -33,6 +36,10 @@ pub struct Cli {
 pub enum Command {
     /// Print the manifest stream for the values (what Argo CD applies).
     Generate(GenerateArgs),
+    /// Print the parameter announcement for Argo CD's UI (a JSON array).
+    Parameters(ParametersArgs),
+    /// Print the ignoreDifferences entries and sync options an Application needs.
+    IgnoreDifferences(IgnoreArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -41,22 +48,13 @@ pub enum OutputFormat {
     Json,
 }
 
+/// What every rendering command reads.
 #[derive(Debug, Args)]
-pub struct GenerateArgs {
+pub struct InputArgs {
     /// Values file; repeat to merge several in order, as Helm does ("-" reads stdin).
-    /// Default: values.yaml in the current directory.
+    /// Default: the values-files parameter, else values.yaml in the current directory.
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<String>,
-    /// Directory of template overrides; files missing there fall back to the built-in ones.
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<String>,
-    /// Output format: a YAML stream, or concatenated JSON objects.
-    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
-    pub output: OutputFormat,
-    /// Accept values that select nothing and print an empty stream.
-    /// Without it that is an error, because Argo CD with prune would delete every resource of the app.
-    #[arg(long)]
-    pub allow_empty: bool,
     /// Upstream manifests (a chart's rendered output, YAML or JSON) to post-process;
     /// repeatable, "-" reads stdin. Adds to `upstream:` in the values.
     #[arg(long, value_name = "FILE")]
@@ -64,13 +62,49 @@ pub struct GenerateArgs {
     /// Refuse to repair upstream objects or to warn: every repair and warning becomes an error.
     #[arg(long)]
     pub strict: bool,
+    /// Directory of template overrides; files missing there fall back to the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<String>,
     /// Seconds `helm template` may run before it is stopped.
     #[arg(long, value_name = "SECONDS", default_value_t = generate::HELM_TIMEOUT.as_secs())]
     pub helm_timeout: u64,
-    /// Repository root; nothing outside it is read. Default: the enclosing git work tree, or
-    /// the current directory.
+    /// Repository root; nothing outside it is read. Default: the working directory minus
+    /// ARGOCD_APP_SOURCE_PATH, else the enclosing git work tree, else the current directory.
     #[arg(long, value_name = "DIR")]
     pub repo_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format: a YAML stream, or concatenated JSON objects.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    pub output: OutputFormat,
+    /// Accept values that select nothing and print an empty stream.
+    /// Without it that is an error, because Argo CD with prune would delete every resource of the app.
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IgnoreArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format of the snippet.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    pub output: OutputFormat,
+    /// Namespace of objects that leave it to the Application's destination.
+    /// Default: ARGOCD_APP_NAMESPACE.
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ParametersArgs {
+    /// Values file to describe. Default: the values-files parameter, else values.yaml.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<String>,
 }
 
 /// What a successful command wants printed.
@@ -101,57 +135,73 @@ fn read_source(
     })
 }
 
-fn read_values(repo: &Repo, cwd: &Path, files: &[String]) -> anyhow::Result<Vec<Source>> {
-    let defaulted = [String::from("values.yaml")];
-    let files = if files.is_empty() {
-        &defaulted[..]
-    } else {
-        files
-    };
+fn read_all(
+    repo: &Repo,
+    cwd: &Path,
+    files: &[String],
+    key: &str,
+    defaulted: bool,
+) -> argocd_tailscale_plugin::Result<Vec<Source>> {
     files
         .iter()
         .map(|file| {
-            read_source(repo, cwd, file, "--values").map_err(|e| {
-                if files == defaulted {
-                    e.hint("no -f given, so values.yaml in the current directory was read; pass -f FILE")
+            read_source(repo, cwd, file, key).map_err(|e| {
+                if defaulted {
+                    e.hint("no -f given and no values-files parameter, so values.yaml in the current directory was read; pass -f FILE")
                 } else {
                     e
                 }
             })
         })
-        .collect::<argocd_tailscale_plugin::Result<_>>()
-        .map_err(Into::into)
+        .collect()
 }
 
-fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
+fn env(name: &str) -> Option<String> {
+    ProcessEnv.get(name).filter(|v| !v.is_empty())
+}
+
+/// The request every rendering command shares: flags first, then Argo CD's
+/// parameters and settings.
+fn request(input: &InputArgs) -> anyhow::Result<Request> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let source_path = std::env::var("ARGOCD_APP_SOURCE_PATH").ok();
-    let repo = Repo::discover(&cwd, args.repo_root.as_deref(), source_path.as_deref())?;
-    let stdin_users = args
-        .values
+    let settings: Settings = argocd::settings(&ProcessEnv)?;
+    let repo = Repo::discover(
+        &cwd,
+        input.repo_root.as_deref(),
+        env("ARGOCD_APP_SOURCE_PATH").as_deref(),
+    )?;
+    let (values_files, defaulted) = if input.values.is_empty() {
+        let defaulted = settings.values_files == ["values.yaml"];
+        (settings.values_files.clone(), defaulted)
+    } else {
+        (input.values.clone(), false)
+    };
+    let upstream_files = if input.upstream.is_empty() {
+        settings.upstream_files.clone()
+    } else {
+        input.upstream.clone()
+    };
+    if values_files
         .iter()
-        .chain(&args.upstream)
+        .chain(&upstream_files)
         .filter(|f| *f == "-")
-        .count();
-    if stdin_users > 1 {
-        return Err(argocd_tailscale_plugin::Error::new(
-            argocd_tailscale_plugin::ErrorKind::Usage,
+        .count()
+        > 1
+    {
+        return Err(Error::new(
+            ErrorKind::Usage,
             "standard input (\"-\") is named more than once",
         )
         .hint("read at most one of the values files and upstream manifests from stdin")
         .into());
     }
-    let values = read_values(&repo, &cwd, &args.values)?;
-    let upstream = args
-        .upstream
-        .iter()
-        .map(|file| read_source(&repo, &cwd, file, "--upstream"))
-        .collect::<argocd_tailscale_plugin::Result<Vec<_>>>()?;
-    let templates = args
+    let values = read_all(&repo, &cwd, &values_files, "--values", defaulted)?;
+    let upstream = read_all(&repo, &cwd, &upstream_files, "--upstream", false)?;
+    let templates = input
         .templates
         .as_deref()
         .map(|dir| {
-            Ok::<_, argocd_tailscale_plugin::Error>(TemplateDir {
+            Ok::<_, Error>(TemplateDir {
                 path: repo.resolve(&cwd, dir, "--templates")?,
                 shown: dir.to_string(),
             })
@@ -160,9 +210,20 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
     let mut request = Request::new(values, repo, cwd);
     request.upstream = upstream;
     request.templates = templates;
+    request.strict = input.strict || settings.strict;
+    request.helm_timeout = Duration::from_secs(input.helm_timeout);
+    request.app = AppContext {
+        namespace: env("ARGOCD_APP_NAMESPACE"),
+        repo_url: env("ARGOCD_APP_SOURCE_REPO_URL"),
+        target_revision: env("ARGOCD_APP_SOURCE_TARGET_REVISION"),
+        depth: 0,
+    };
+    Ok(request)
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
+    let mut request = request(&args.input)?;
     request.allow_empty = args.allow_empty;
-    request.strict = args.strict;
-    request.helm_timeout = Duration::from_secs(args.helm_timeout);
     request.format = match args.output {
         OutputFormat::Yaml => Format::Yaml,
         OutputFormat::Json => Format::Json,
@@ -174,8 +235,62 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
     })
 }
 
+fn ignore_differences(args: &IgnoreArgs) -> anyhow::Result<Printed> {
+    let request = request(&args.input)?;
+    let (objects, report) = generate::objects(&request)?;
+    let namespace = args
+        .namespace
+        .clone()
+        .or_else(|| request.app.namespace.clone());
+    let snippet = serde_json::to_value(ownership::snippet(&objects, namespace.as_deref()))?;
+    let stdout = match args.output {
+        OutputFormat::Yaml => yaml::emit(&snippet),
+        OutputFormat::Json => serde_json::to_string_pretty(&snippet)? + "\n",
+    };
+    Ok(Printed {
+        stdout,
+        stderr: report.lines(),
+    })
+}
+
+/// The announcement reflects the values file in the current directory; with
+/// none there, only the static parameters are announced.
+fn parameters(args: &ParametersArgs) -> anyhow::Result<Printed> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let settings = argocd::settings(&ProcessEnv)?;
+    let repo = Repo::discover(&cwd, None, env("ARGOCD_APP_SOURCE_PATH").as_deref())?;
+    let files = if args.values.is_empty() {
+        settings.values_files
+    } else {
+        args.values.clone()
+    };
+    let services = if files.iter().all(|f| cwd.join(f).is_file()) {
+        let sources = read_all(&repo, &cwd, &files, "--values", false)?;
+        let values = values::load(&sources, None)?;
+        let map: BTreeMap<String, String> = values
+            .services
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    format!("{} {}", s.mode.as_str(), s.hostname),
+                )
+            })
+            .collect();
+        (!map.is_empty()).then_some(map)
+    } else {
+        None
+    };
+    Ok(Printed {
+        stdout: argocd::announcement_json(&argocd::announcements(services)),
+        stderr: Vec::new(),
+    })
+}
+
 pub fn run(cli: &Cli) -> anyhow::Result<Printed> {
     match &cli.command {
         Command::Generate(args) => generate(args),
+        Command::Parameters(args) => parameters(args),
+        Command::IgnoreDifferences(args) => ignore_differences(args),
     }
 }

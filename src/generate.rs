@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::apps;
 use crate::backend;
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose;
@@ -50,6 +51,21 @@ pub struct Request {
     pub strict: bool,
     pub format: Format,
     pub helm_timeout: Duration,
+    pub app: AppContext,
+}
+
+/// What Argo CD says about the Application being rendered, when it runs
+/// the plugin (all optional: locally there is none).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppContext {
+    /// `ARGOCD_APP_NAMESPACE`: the destination namespace.
+    pub namespace: Option<String>,
+    /// `ARGOCD_APP_SOURCE_REPO_URL`, for child Applications' sources.
+    pub repo_url: Option<String>,
+    /// `ARGOCD_APP_SOURCE_TARGET_REVISION`.
+    pub target_revision: Option<String>,
+    /// How many apps directories enclose this render.
+    pub depth: usize,
 }
 
 /// The default time `helm template` may take: well inside Argo CD's 60 s
@@ -69,6 +85,7 @@ impl Request {
             strict: false,
             format: Format::Yaml,
             helm_timeout: HELM_TIMEOUT,
+            app: AppContext::default(),
         }
     }
 }
@@ -122,7 +139,20 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
 
 /// Renders the objects, checked, canonical and in output order.
 pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
-    let values = values::load(&request.values)?;
+    let values = values::load(&request.values, request.app.namespace.as_deref())?;
+    if let Some(apps) = &values.apps {
+        let templates = Templates::new(request.templates.clone());
+        let rendered = apps::render(apps, request, &templates)?;
+        return finish(
+            request,
+            rendered
+                .into_iter()
+                .map(|r| (r.object, r.location))
+                .collect(),
+            &[],
+            Report::default(),
+        );
+    }
     let mut report = Report {
         warnings: values.warnings.clone(),
         ..Report::default()
@@ -151,11 +181,21 @@ pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
     split::apply(&mut upstream, &values, &mut report)?;
     rendered.extend(upstream.into_iter().map(|o| (o.value, o.location)));
 
+    finish(request, rendered, &values.patches, report)
+}
+
+/// Patch, canonicalise, order and check the objects of a run.
+fn finish(
+    request: &Request,
+    rendered: Vec<(Value, Location)>,
+    patches: &[crate::values::PatchSpec],
+    report: Report,
+) -> Result<(Vec<Value>, Report)> {
     let (mut objects, locations): (Vec<Value>, Vec<Location>) = rendered
         .into_iter()
         .map(|(object, location)| (manifest::canonical(object), location))
         .unzip();
-    patch::apply(&mut objects, &values.patches)?;
+    patch::apply(&mut objects, patches)?;
 
     let mut keyed: Vec<(Identity, Value, Location)> = objects
         .into_iter()

@@ -5,6 +5,8 @@
 //! Data flows one way: [`values`] (read) → [`expose`] (plan) → [`render`]
 //! → [`manifest`] (check, order) → [`yaml`] (emit); [`generate`] runs it.
 
+pub mod apps;
+pub mod argocd;
 pub mod backend;
 pub mod error;
 pub mod expose;
@@ -13,6 +15,7 @@ pub mod helm;
 pub mod location;
 pub mod manifest;
 pub mod names;
+pub mod ownership;
 pub mod patch;
 pub mod render;
 pub mod repo;

@@ -24,6 +24,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("direct.yaml", include_str!("../templates/direct.yaml")),
     ("ingress.yaml", include_str!("../templates/ingress.yaml")),
     (
+        "application.yaml",
+        include_str!("../templates/application.yaml"),
+    ),
+    (
         "presets/teleport-cluster.yaml",
         include_str!("../templates/presets/teleport-cluster.yaml"),
     ),
@@ -132,10 +136,6 @@ impl Templates {
         Arc::from(format!("templates/{name} (embedded)"))
     }
 
-    fn template_error(&self, err: &minijinja::Error, exposure: &Exposure) -> Error {
-        self.error(err, exposure.template, &exposure.key_path)
-    }
-
     fn error(&self, err: &minijinja::Error, template: &str, key_path: &str) -> Error {
         let name = err.name().unwrap_or(template);
         let line = err.line().unwrap_or(1) as u64;
@@ -177,16 +177,23 @@ impl Templates {
 
     /// Renders one exposure into the objects it describes.
     pub fn render(&self, exposure: &Exposure) -> Result<Vec<Rendered>> {
+        self.render_named(exposure.template, &exposure.context, &exposure.key_path)
+    }
+
+    /// Renders template `name` with `context` into checked objects;
+    /// `key_path` names what it renders for, in messages.
+    pub fn render_named(
+        &self,
+        name: &str,
+        context: &Value,
+        key_path: &str,
+    ) -> Result<Vec<Rendered>> {
         let text = self
             .env
-            .get_template(exposure.template)
-            .and_then(|t| t.render(Serde(&exposure.context)))
-            .map_err(|e| self.template_error(&e, exposure))?;
-        let shown: Arc<str> = Arc::from(format!(
-            "{} (rendered for {})",
-            self.origin(exposure.template),
-            exposure.key_path
-        ));
+            .get_template(name)
+            .and_then(|t| t.render(Serde(context)))
+            .map_err(|e| self.error(&e, name, key_path))?;
+        let shown: Arc<str> = Arc::from(format!("{} (rendered for {key_path})", self.origin(name)));
         let docs = yaml::parse_documents(&text, &shown).map_err(|e| {
             Error {
                 kind: ErrorKind::Template,

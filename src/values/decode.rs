@@ -14,7 +14,15 @@ use crate::names;
 use crate::report::Finding;
 use crate::yaml::{Key, Node, NodeValue};
 
-const TOP_KEYS: &[&str] = &["tailnet", "defaults", "upstream", "services", "patches"];
+const TOP_KEYS: &[&str] = &[
+    "tailnet",
+    "defaults",
+    "upstream",
+    "services",
+    "patches",
+    "argocd",
+    "applications",
+];
 const DEFAULT_KEYS: &[&str] = &["namespace", "tags", "proxyGroup"];
 const SERVICE_KEYS: &[&str] = &[
     "enabled",
@@ -177,7 +185,7 @@ fn service(
         )?,
         None => defaults.namespace.clone().ok_or_else(|| {
             invalid(&key.location, &path, "no namespace")
-                .hint("set `namespace` on the service or `defaults.namespace`")
+                .hint("set `namespace` on the service or `defaults.namespace` (in Argo CD, the destination namespace serves too)")
         })?,
     };
     let hostname = match field(entries, "hostname") {
@@ -287,8 +295,9 @@ fn service(
     }))
 }
 
-/// Decodes a merged values tree.
-pub fn decode(root: &Node) -> Result<Values> {
+/// Decodes a merged values tree. `fallback_namespace` (Argo CD's destination
+/// namespace) serves services that name none when `defaults.namespace` is unset.
+pub fn decode(root: &Node, fallback_namespace: Option<&str>) -> Result<Values> {
     let entries = mapping(root, "", TOP_KEYS)?;
     let mut values = Values::default();
     if let Some(n) = field(entries, "tailnet") {
@@ -306,6 +315,37 @@ pub fn decode(root: &Node) -> Result<Values> {
     }
     if let Some(n) = field(entries, "defaults") {
         values.defaults = defaults(n)?;
+    }
+    if values.defaults.namespace.is_none() {
+        values.defaults.namespace = fallback_namespace.map(str::to_string);
+    }
+    if let Some(n) = field(entries, "applications") {
+        let mut apps = super::Apps {
+            defaults: Default::default(),
+            apps: super::apps::applications(n)?,
+        };
+        if let Some(d) = field(entries, "argocd") {
+            apps.defaults = super::apps::defaults(d)?;
+        }
+        if let Some((key, _)) = entries
+            .iter()
+            .find(|(k, _)| !["applications", "argocd"].contains(&k.name.as_str()))
+        {
+            return Err(invalid(
+                &key.location,
+                &key.name,
+                "an apps directory's values list applications only",
+            )
+            .hint("put services in the child applications' own values files"));
+        }
+        values.apps = Some(apps);
+        return Ok(values);
+    }
+    if let Some(n) = field(entries, "argocd") {
+        return Err(
+            invalid(&n.location, "argocd", "`argocd` goes with `applications`")
+                .hint("an apps directory lists applications: {<name>: {path, destination, ...}}"),
+        );
     }
     if let Some(n) = field(entries, "upstream") {
         values.upstream = super::sources::upstream(n)?;
@@ -349,7 +389,7 @@ mod tests {
 
     fn decode_text(text: &str) -> Result<Values> {
         let node = parse_single(text, &Arc::from("v.yaml")).unwrap().unwrap();
-        decode(&node)
+        decode(&node, None)
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! several services at once (`catalog`), so each error still names the file,
 //! line, column and key path it came from.
 
+mod apps;
 mod decode;
 mod fields;
 mod merge;
@@ -19,6 +20,7 @@ use crate::error::Result;
 use crate::location::Location;
 use crate::yaml::{self, Node};
 
+pub use apps::{App, AppDefaults, Apps};
 pub use decode::decode;
 pub use merge::merge;
 pub use sources::{HelmSource, PatchSpec, PatchTarget, Upstream, base_of};
@@ -123,6 +125,8 @@ pub struct Values {
     pub services: Vec<Service>,
     pub upstream: Vec<Upstream>,
     pub patches: Vec<PatchSpec>,
+    /// Set for an apps directory, whose values list child Applications.
+    pub apps: Option<Apps>,
     /// Things worth telling the user that do not stop rendering.
     pub warnings: Vec<crate::report::Finding>,
 }
@@ -134,7 +138,7 @@ pub struct Source {
 }
 
 /// Parses every source, merges them in order and decodes the result.
-pub fn load(sources: &[Source]) -> Result<Values> {
+pub fn load(sources: &[Source], fallback_namespace: Option<&str>) -> Result<Values> {
     let mut merged: Option<Node> = None;
     for source in sources {
         let Some(node) = yaml::parse_single(&source.text, &source.name)? else {
@@ -146,7 +150,7 @@ pub fn load(sources: &[Source]) -> Result<Values> {
         });
     }
     match merged {
-        Some(node) => decode(&node),
+        Some(node) => decode(&node, fallback_namespace),
         None => Ok(Values::default()),
     }
 }
