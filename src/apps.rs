@@ -76,7 +76,9 @@ fn render_child(app: &App, parent: &Request) -> Result<Vec<Value>> {
         .iter()
         .map(read)
         .collect::<Result<Vec<_>>>()?;
-    let mut request = Request::new(values, parent.repo.clone(), dir);
+    // Sources are named relative to the repository root, and relative paths
+    // in them resolve against their directory, so the child runs from there.
+    let mut request = Request::new(values, parent.repo.clone(), root);
     request.upstream = upstream;
     request.strict = settings.strict;
     request.helm_timeout = parent.helm_timeout;

@@ -20,7 +20,12 @@ services:
 fn bundled_teleport_example_renders_the_proxy_service() {
     let out = run_in(
         &repo_root(),
-        &["generate", "-f", "examples/teleport/values.yaml"].map(String::from),
+        &[
+            "generate",
+            "-f",
+            "examples/teleport-story/teleport/values.yaml",
+        ]
+        .map(String::from),
         &[],
         None,
     );

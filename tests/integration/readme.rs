@@ -26,7 +26,7 @@ fn readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() {
     assert_eq!(commands.len(), 2, "{commands:?}");
     assert_eq!(
         commands[0],
-        "cargo run --release -- generate -f examples/teleport/values.yaml"
+        "cargo run --release -- generate -f examples/teleport-story/teleport/values.yaml"
     );
     let ci = fs::read_to_string(repo_root().join(".ci/run")).unwrap();
     assert!(
