@@ -498,3 +498,78 @@ fn ignore_differences_names_the_ts_lb_service_and_egress_gets_external_name() {
             .contains(&"/spec/externalName".to_string())
     );
 }
+
+fn lines(path: &str) -> String {
+    fs::read_to_string(repo_root().join(path)).unwrap()
+}
+
+/// The image is what the contract needs: uid 999, HOME=/tmp, plugin.yaml at
+/// the config path, cmp-server from var-files, and the helm CI tests with.
+#[test]
+fn dockerfile_and_sidecar_wiring_follow_the_contract() {
+    let dockerfile = lines("Dockerfile");
+    for needle in [
+        "USER 999:999",
+        "HOME=/tmp",
+        "COPY plugin.yaml /home/argocd/cmp-server/config/plugin.yaml",
+        "ENTRYPOINT [\"/var/run/argocd/argocd-cmp-server\"]",
+        "--target x86_64-unknown-linux-musl",
+    ] {
+        assert!(dockerfile.contains(needle), "Dockerfile lacks {needle}");
+    }
+    let install_helm = lines(".ci/install-helm");
+    let sha = install_helm
+        .lines()
+        .find_map(|l| l.strip_prefix("helm_sha256=\""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap();
+    assert!(
+        dockerfile.contains(&format!("HELM_SHA256={sha}")),
+        "the image pins the helm the tests use"
+    );
+    for path in [
+        "deploy/kustomize/argocd-repo-server-patch.yaml",
+        "deploy/helm/argo-cd-values.yaml",
+    ] {
+        let doc = argocd_tailscale_plugin::yaml::parse_single(&lines(path), &path.into())
+            .unwrap()
+            .unwrap()
+            .to_json()
+            .unwrap();
+        let containers = if path.contains("helm") {
+            &doc["repoServer"]["extraContainers"]
+        } else {
+            &doc["spec"]["template"]["spec"]["containers"]
+        };
+        let sidecar = &containers[0];
+        assert_eq!(
+            sidecar["command"],
+            serde_json::json!(["/var/run/argocd/argocd-cmp-server"]),
+            "{path}"
+        );
+        assert_eq!(sidecar["securityContext"]["runAsUser"], 999, "{path}");
+        let mounts: Vec<&str> = sidecar["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["mountPath"].as_str())
+            .collect();
+        assert_eq!(
+            mounts,
+            ["/var/run/argocd", "/home/argocd/cmp-server/plugins", "/tmp"],
+            "{path}"
+        );
+    }
+    let application = argocd_tailscale_plugin::yaml::parse_single(
+        &lines("deploy/application.yaml"),
+        &"application".into(),
+    )
+    .unwrap()
+    .unwrap()
+    .to_json()
+    .unwrap();
+    assert_eq!(
+        application["spec"]["source"]["plugin"]["name"],
+        "argocd-tailscale-plugin"
+    );
+}
