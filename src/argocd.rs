@@ -227,41 +227,60 @@ pub struct Announcement {
     pub map: Option<BTreeMap<String, String>>,
 }
 
+impl Announcement {
+    fn new(
+        name: &str,
+        title: &str,
+        tooltip: &str,
+        item_type: &str,
+        collection_type: &str,
+    ) -> Announcement {
+        Announcement {
+            name: name.into(),
+            title: Some(title.into()),
+            tooltip: Some(tooltip.into()),
+            required: false,
+            item_type: Some(item_type.into()),
+            collection_type: Some(collection_type.into()),
+            string: None,
+            array: None,
+            map: None,
+        }
+    }
+}
+
 /// The static announcements: the settings above with their defaults.
 pub fn static_announcements() -> Vec<Announcement> {
     vec![
         Announcement {
-            name: VALUES_FILES.into(),
-            title: Some("Values files".into()),
-            tooltip: Some("Values files in the application directory, merged in order as Helm merges -f files".into()),
-            required: false,
-            item_type: Some("string".into()),
-            collection_type: Some("array".into()),
-            string: None,
             array: Some(vec!["values.yaml".into()]),
-            map: None,
+            ..Announcement::new(
+                VALUES_FILES,
+                "Values files",
+                "Values files in the application directory, merged in order as Helm merges -f files",
+                "string",
+                "array",
+            )
         },
         Announcement {
-            name: UPSTREAM_FILES.into(),
-            title: Some("Upstream manifests".into()),
-            tooltip: Some("Manifest files (a chart's rendered output) to post-process, in addition to upstream: in the values".into()),
-            required: false,
-            item_type: Some("string".into()),
-            collection_type: Some("array".into()),
-            string: None,
             array: Some(Vec::new()),
-            map: None,
+            ..Announcement::new(
+                UPSTREAM_FILES,
+                "Upstream manifests",
+                "Manifest files (a chart's rendered output) to post-process, in addition to upstream: in the values",
+                "string",
+                "array",
+            )
         },
         Announcement {
-            name: STRICT.into(),
-            title: Some("Strict".into()),
-            tooltip: Some("\"true\": refuse to repair upstream objects or to warn; every repair and warning fails the sync".into()),
-            required: false,
-            item_type: Some("boolean".into()),
-            collection_type: Some("string".into()),
             string: Some("false".into()),
-            array: None,
-            map: None,
+            ..Announcement::new(
+                STRICT,
+                "Strict",
+                "\"true\": refuse to repair upstream objects or to warn; every repair and warning fails the sync",
+                "boolean",
+                "string",
+            )
         },
     ]
 }
@@ -272,15 +291,14 @@ pub fn announcements(services: Option<BTreeMap<String, String>>) -> Vec<Announce
     let mut list = static_announcements();
     if let Some(map) = services {
         list.push(Announcement {
-            name: SERVICES.into(),
-            title: Some("Exposed services".into()),
-            tooltip: Some("What the values file exposes on the tailnet (service: mode hostname); change the values file to change it".into()),
-            required: false,
-            item_type: Some("string".into()),
-            collection_type: Some("map".into()),
-            string: None,
-            array: None,
             map: Some(map),
+            ..Announcement::new(
+                SERVICES,
+                "Exposed services",
+                "What the values file exposes on the tailnet (service: mode hostname); change the values file to change it",
+                "string",
+                "map",
+            )
         });
     }
     list

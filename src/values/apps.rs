@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::fields::{field, invalid, join, mapping, string};
+use super::fields::{field, invalid, join, mapping, optional_string};
 use crate::error::Result;
 use crate::location::Location;
 use crate::names;
@@ -51,12 +51,6 @@ pub struct Apps {
     pub apps: Vec<App>,
 }
 
-fn optional(entries: &[(crate::yaml::Key, Node)], key: &str, path: &str) -> Result<Option<String>> {
-    field(entries, key)
-        .map(|n| string(n, &join(path, key)))
-        .transpose()
-}
-
 fn json_of(
     entries: &[(crate::yaml::Key, Node)],
     key: &str,
@@ -86,10 +80,10 @@ fn json_of(
 pub fn defaults(node: &Node) -> Result<AppDefaults> {
     let entries = mapping(node, "argocd", ARGOCD_KEYS)?;
     Ok(AppDefaults {
-        namespace: optional(entries, "namespace", "argocd")?,
-        project: optional(entries, "project", "argocd")?,
-        repo_url: optional(entries, "repoURL", "argocd")?,
-        target_revision: optional(entries, "targetRevision", "argocd")?,
+        namespace: optional_string(entries, "namespace", "argocd")?,
+        project: optional_string(entries, "project", "argocd")?,
+        repo_url: optional_string(entries, "repoURL", "argocd")?,
+        target_revision: optional_string(entries, "targetRevision", "argocd")?,
     })
 }
 
@@ -115,7 +109,7 @@ pub fn applications(node: &Node) -> Result<Vec<App>> {
             )
         })?;
         let e = mapping(app, &path, APP_KEYS)?;
-        let child = optional(e, "path", &path)?.ok_or_else(|| {
+        let child = optional_string(e, "path", &path)?.ok_or_else(|| {
             invalid(&key.location, &path, "an application has no path")
                 .hint("path: the child directory, relative to the repository root")
         })?;
@@ -126,7 +120,7 @@ pub fn applications(node: &Node) -> Result<Vec<App>> {
         apps.push(App {
             name: key.name.clone(),
             path: child,
-            project: optional(e, "project", &path)?,
+            project: optional_string(e, "project", &path)?,
             destination,
             sync_policy: json_of(e, "syncPolicy", &path, true)?,
             parameters: json_of(e, "parameters", &path, false)?,

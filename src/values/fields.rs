@@ -266,3 +266,14 @@ pub(super) fn selector(node: &Node, path: &str) -> Result<BTreeMap<String, Strin
     }
     Ok(out)
 }
+
+/// A string field that may be absent.
+pub(super) fn optional_string(
+    entries: &[(Key, Node)],
+    key: &str,
+    path: &str,
+) -> Result<Option<String>> {
+    field(entries, key)
+        .map(|n| string(n, &join(path, key)))
+        .transpose()
+}

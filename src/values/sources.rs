@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::fields::{field, invalid, join, mapping, string};
+use super::fields::{field, invalid, join, mapping, optional_string, string};
 use crate::error::Result;
 use crate::location::Location;
 use crate::names;
@@ -97,16 +97,6 @@ fn list<'a>(node: &'a Node, path: &str) -> Result<&'a [Node]> {
             format!("expected a list, found {}", node.type_name()),
         )),
     }
-}
-
-fn optional_string(
-    entries: &[(crate::yaml::Key, Node)],
-    key: &str,
-    path: &str,
-) -> Result<Option<String>> {
-    field(entries, key)
-        .map(|n| string(n, &join(path, key)))
-        .transpose()
 }
 
 fn helm(node: &Node, path: &str) -> Result<HelmSource> {
