@@ -40,6 +40,9 @@ pub enum Command {
     Parameters(ParametersArgs),
     /// Print the ignoreDifferences entries and sync options an Application needs.
     IgnoreDifferences(IgnoreArgs),
+    /// Compare rendered manifests object by object: two files, a git revision
+    /// against the working tree, or the golden cases. Exit 0 same, 1 different.
+    Diff(crate::diff_cmd::DiffArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -112,6 +115,8 @@ pub struct Printed {
     pub stdout: String,
     /// Lines for stderr (repairs, warnings, notes), printed before stdout.
     pub stderr: Vec<String>,
+    /// For `diff`: differences were found (exit status 1).
+    pub differences: bool,
 }
 
 /// Reads `-` from stdin, anything else inside the repository.
@@ -162,8 +167,8 @@ fn env(name: &str) -> Option<String> {
 
 /// The request every rendering command shares: flags first, then Argo CD's
 /// parameters and settings.
-fn request(input: &InputArgs) -> anyhow::Result<Request> {
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+pub fn request(input: &InputArgs, cwd: &Path) -> anyhow::Result<Request> {
+    let cwd = cwd.to_path_buf();
     let settings: Settings = argocd::settings(&ProcessEnv)?;
     let repo = Repo::discover(
         &cwd,
@@ -222,7 +227,8 @@ fn request(input: &InputArgs) -> anyhow::Result<Request> {
 }
 
 fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
-    let mut request = request(&args.input)?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let mut request = request(&args.input, &cwd)?;
     request.allow_empty = args.allow_empty;
     request.format = match args.output {
         OutputFormat::Yaml => Format::Yaml,
@@ -232,11 +238,13 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
     Ok(Printed {
         stdout: output.text,
         stderr: output.report.lines(),
+        differences: false,
     })
 }
 
 fn ignore_differences(args: &IgnoreArgs) -> anyhow::Result<Printed> {
-    let request = request(&args.input)?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let request = request(&args.input, &cwd)?;
     let (objects, report) = generate::objects(&request)?;
     let namespace = args
         .namespace
@@ -250,6 +258,7 @@ fn ignore_differences(args: &IgnoreArgs) -> anyhow::Result<Printed> {
     Ok(Printed {
         stdout,
         stderr: report.lines(),
+        differences: false,
     })
 }
 
@@ -284,6 +293,7 @@ fn parameters(args: &ParametersArgs) -> anyhow::Result<Printed> {
     Ok(Printed {
         stdout: argocd::announcement_json(&argocd::announcements(services)),
         stderr: Vec::new(),
+        differences: false,
     })
 }
 
@@ -292,5 +302,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<Printed> {
         Command::Generate(args) => generate(args),
         Command::Parameters(args) => parameters(args),
         Command::IgnoreDifferences(args) => ignore_differences(args),
+        Command::Diff(args) => crate::diff_cmd::run(args),
     }
 }

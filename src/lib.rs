@@ -8,6 +8,7 @@
 pub mod apps;
 pub mod argocd;
 pub mod backend;
+pub mod diff;
 pub mod error;
 pub mod expose;
 pub mod generate;
@@ -20,6 +21,7 @@ pub mod patch;
 pub mod render;
 pub mod repo;
 pub mod report;
+pub mod revision;
 pub mod signals;
 pub mod split;
 pub mod upstream;

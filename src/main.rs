@@ -1,7 +1,9 @@
 //! The binary's edge: parse arguments, run, and decide the exit code here
-//! and nowhere else (0 success, 2 error; clap's usage errors are 2 too).
+//! and nowhere else (0 success, 1 differences found by `diff`, 2 error;
+//! clap's usage errors are 2 too).
 
 mod cli;
+mod diff_cmd;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -9,6 +11,8 @@ use std::process::ExitCode;
 use argocd_tailscale_plugin::signals;
 use clap::Parser;
 
+/// `diff` found differences.
+const EXIT_DIFFERENCES: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
@@ -33,8 +37,12 @@ fn main() -> ExitCode {
                 .write_all(printed.stdout.as_bytes())
                 .and_then(|()| stdout.flush())
             {
+                Ok(()) if printed.differences => ExitCode::from(EXIT_DIFFERENCES),
                 Ok(()) => ExitCode::SUCCESS,
                 // A reader that stopped early (`| head`) is not our failure.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && printed.differences => {
+                    ExitCode::from(EXIT_DIFFERENCES)
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {
                     let _ = writeln!(stderr, "error: cannot write the output: {e}");

@@ -221,6 +221,8 @@ fn read_options() -> serde_saphyr::Options {
             max_aliases: 10_000,
             max_anchors: 10_000,
             max_nodes: 4_000_000,
+            // A chart with thousands of objects is real; the size limit bounds it.
+            max_documents: 1_000_000,
             max_total_scalar_bytes: MAX_INPUT_BYTES * 2,
         },
     }
@@ -572,5 +574,16 @@ mod tests {
         let docs = parse_documents(&emit(&value), &file()).unwrap();
         assert_eq!(docs.len(), 1);
         assert_eq!(docs[0].to_json().unwrap(), value);
+    }
+
+    /// Regression: serde-saphyr's default budget stops at 1,024 documents,
+    /// which a large chart's output (or a 3,000-object diff) exceeds.
+    #[test]
+    fn a_stream_of_thousands_of_documents_is_read() {
+        let text = (0..3000)
+            .map(|i| format!("n: {i}\n"))
+            .collect::<Vec<_>>()
+            .join("---\n");
+        assert_eq!(parse_documents(&text, &file()).unwrap().len(), 3000);
     }
 }

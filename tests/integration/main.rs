@@ -7,6 +7,7 @@
 
 mod cmp;
 mod determinism;
+mod diff;
 mod errors;
 mod generate;
 mod golden;
