@@ -14,7 +14,7 @@ use argocd_tailscale_plugin::generate::{self, AppContext, Format, Request};
 use argocd_tailscale_plugin::render::TemplateDir;
 use argocd_tailscale_plugin::repo::{self, Repo};
 use argocd_tailscale_plugin::values::{self, Source};
-use argocd_tailscale_plugin::{Error, ErrorKind, ownership, yaml};
+use argocd_tailscale_plugin::{Error, ErrorKind, check, diagnostic, ownership, yaml};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +43,49 @@ pub enum Command {
     /// Compare rendered manifests object by object: two files, a git revision
     /// against the working tree, or the golden cases. Exit 0 same, 1 different.
     Diff(crate::diff_cmd::DiffArgs),
+    /// Find conflicts and auth failures in the inputs before they reach the cluster.
+    /// Exit 0 no errors, 1 errors (or warnings with --deny-warnings), 2 unreadable inputs.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The tailnet policy file (HuJSON), for tag ownership and approvals.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<String>,
+    /// The Tailscale operator's Helm values (operatorConfig.defaultTags, proxyConfig.defaultTags).
+    #[arg(long, value_name = "FILE")]
+    pub operator_values: Option<String>,
+    /// The operator version (e.g. 1.90), for version-dependent checks.
+    #[arg(long, value_name = "X.Y")]
+    pub operator_version: Option<String>,
+    /// The Argo CD AppProject the app belongs to.
+    #[arg(long, value_name = "FILE")]
+    pub project: Option<String>,
+    /// The Argo CD Application that renders these values.
+    #[arg(long, value_name = "FILE")]
+    pub application: Option<String>,
+    /// Pasted operator or proxy logs, read line by line; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub log: Vec<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Print the long form of a diagnostic code (e.g. TS001) and exit.
+    #[arg(long, value_name = "CODE")]
+    pub explain: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -115,8 +158,8 @@ pub struct Printed {
     pub stdout: String,
     /// Lines for stderr (repairs, warnings, notes), printed before stdout.
     pub stderr: Vec<String>,
-    /// For `diff`: differences were found (exit status 1).
-    pub differences: bool,
+    /// `diff` found differences, or `check` found errors (exit status 1).
+    pub found: bool,
 }
 
 /// Reads `-` from stdin, anything else inside the repository.
@@ -238,7 +281,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
     Ok(Printed {
         stdout: output.text,
         stderr: output.report.lines(),
-        differences: false,
+        found: false,
     })
 }
 
@@ -258,7 +301,7 @@ fn ignore_differences(args: &IgnoreArgs) -> anyhow::Result<Printed> {
     Ok(Printed {
         stdout,
         stderr: report.lines(),
-        differences: false,
+        found: false,
     })
 }
 
@@ -293,7 +336,78 @@ fn parameters(args: &ParametersArgs) -> anyhow::Result<Printed> {
     Ok(Printed {
         stdout: argocd::announcement_json(&argocd::announcements(services)),
         stderr: Vec::new(),
-        differences: false,
+        found: false,
+    })
+}
+
+fn check(args: &CheckArgs) -> anyhow::Result<Printed> {
+    if let Some(id) = &args.explain {
+        let code = diagnostic::code(id).ok_or_else(|| {
+            Error::new(ErrorKind::Usage, format!("no diagnostic {id:?}")).hint(format!(
+                "codes: {}",
+                diagnostic::CODES
+                    .iter()
+                    .map(|c| c.id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        return Ok(Printed {
+            stdout: diagnostic::explain(code),
+            stderr: Vec::new(),
+            found: false,
+        });
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let request = request(&args.input, &cwd)?;
+    let read =
+        |file: &Option<String>, key: &str| -> argocd_tailscale_plugin::Result<Option<Source>> {
+            file.as_deref()
+                .map(|f| read_source(&request.repo, &cwd, f, key))
+                .transpose()
+        };
+    let operator_version = args
+        .operator_version
+        .as_deref()
+        .map(|v| {
+            let mut parts = v.trim_start_matches('v').split('.').map(str::parse::<u32>);
+            match (parts.next(), parts.next()) {
+                (Some(Ok(major)), Some(Ok(minor))) => Ok((major, minor)),
+                _ => Err(Error::new(
+                    ErrorKind::Usage,
+                    format!("--operator-version {v:?} is not X.Y"),
+                )
+                .hint("e.g. --operator-version 1.90")),
+            }
+        })
+        .transpose()?;
+    let extra = check::Extra {
+        policy: read(&args.policy, "--policy")?,
+        operator_values: read(&args.operator_values, "--operator-values")?,
+        project: read(&args.project, "--project")?,
+        application: read(&args.application, "--application")?,
+        logs: args
+            .log
+            .iter()
+            .map(|f| read_source(&request.repo, &cwd, f, "--log"))
+            .collect::<argocd_tailscale_plugin::Result<_>>()?,
+        operator_version,
+    };
+    let diagnostics = check::check(&request, &extra)?;
+    let failing = |d: &&diagnostic::Diagnostic| {
+        d.severity == diagnostic::Severity::Error
+            || (args.deny_warnings && d.severity == diagnostic::Severity::Warning)
+    };
+    let found = diagnostics.iter().any(|d| failing(&d));
+    let stdout = match args.format {
+        CheckFormat::Text => diagnostic::text(&diagnostics),
+        CheckFormat::Json => diagnostic::json(&diagnostics),
+        CheckFormat::Sarif => diagnostic::sarif(&diagnostics),
+    };
+    Ok(Printed {
+        stdout,
+        stderr: Vec::new(),
+        found,
     })
 }
 
@@ -303,5 +417,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<Printed> {
         Command::Parameters(args) => parameters(args),
         Command::IgnoreDifferences(args) => ignore_differences(args),
         Command::Diff(args) => crate::diff_cmd::run(args),
+        Command::Check(args) => check(args),
     }
 }

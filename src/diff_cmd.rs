@@ -301,6 +301,6 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Printed> {
     Ok(Printed {
         stdout,
         stderr: notes.into_iter().map(|n| format!("note: {n}")).collect(),
-        differences,
+        found: differences,
     })
 }

@@ -139,11 +139,26 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
 
 /// Renders the objects, checked, canonical and in output order.
 pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
+    run(request).map(|run| (run.objects, run.report))
+}
+
+/// Everything a run produced, for `check`, which also looks at the inputs.
+pub struct Run {
+    /// The output objects, in order.
+    pub objects: Vec<Value>,
+    pub report: Report,
+    pub values: Values,
+    /// The upstream objects as read, before the split repaired them.
+    pub upstream: Vec<Object>,
+}
+
+/// Runs the pipeline.
+pub fn run(request: &Request) -> Result<Run> {
     let values = values::load(&request.values, request.app.namespace.as_deref())?;
     if let Some(apps) = &values.apps {
         let templates = Templates::new(request.templates.clone());
         let rendered = apps::render(apps, request, &templates)?;
-        return finish(
+        let (objects, report) = finish(
             request,
             rendered
                 .into_iter()
@@ -151,7 +166,13 @@ pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
                 .collect(),
             &[],
             Report::default(),
-        );
+        )?;
+        return Ok(Run {
+            objects,
+            report,
+            values,
+            upstream: Vec::new(),
+        });
     }
     let mut report = Report {
         warnings: values.warnings.clone(),
@@ -178,10 +199,17 @@ pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
             rendered.push((object.object, object.location));
         }
     }
+    let upstream_as_read = upstream.clone();
     split::apply(&mut upstream, &values, &mut report)?;
     rendered.extend(upstream.into_iter().map(|o| (o.value, o.location)));
 
-    finish(request, rendered, &values.patches, report)
+    let (objects, report) = finish(request, rendered, &values.patches, report)?;
+    Ok(Run {
+        objects,
+        report,
+        values,
+        upstream: upstream_as_read,
+    })
 }
 
 /// Patch, canonicalise, order and check the objects of a run.

@@ -8,6 +8,8 @@
 pub mod apps;
 pub mod argocd;
 pub mod backend;
+pub mod check;
+pub mod diagnostic;
 pub mod diff;
 pub mod error;
 pub mod expose;

@@ -1,5 +1,6 @@
 //! The binary's edge: parse arguments, run, and decide the exit code here
-//! and nowhere else (0 success, 1 differences found by `diff`, 2 error;
+//! and nowhere else (0 success, 1 differences found by `diff` or errors found by
+//! `check`, 2 error;
 //! clap's usage errors are 2 too).
 
 mod cli;
@@ -11,8 +12,8 @@ use std::process::ExitCode;
 use argocd_tailscale_plugin::signals;
 use clap::Parser;
 
-/// `diff` found differences.
-const EXIT_DIFFERENCES: u8 = 1;
+/// `diff` found differences, or `check` found errors.
+const EXIT_FOUND: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
@@ -37,11 +38,11 @@ fn main() -> ExitCode {
                 .write_all(printed.stdout.as_bytes())
                 .and_then(|()| stdout.flush())
             {
-                Ok(()) if printed.differences => ExitCode::from(EXIT_DIFFERENCES),
+                Ok(()) if printed.found => ExitCode::from(EXIT_FOUND),
                 Ok(()) => ExitCode::SUCCESS,
                 // A reader that stopped early (`| head`) is not our failure.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && printed.differences => {
-                    ExitCode::from(EXIT_DIFFERENCES)
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && printed.found => {
+                    ExitCode::from(EXIT_FOUND)
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {

@@ -1,0 +1,471 @@
+//! Findings of `check`: each with a stable code, a severity, where it is,
+//! what will happen in the cluster and how to fix it. Separate from
+//! program errors, which stop a run (cargo-deny's split).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+
+    fn sarif_level(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "note",
+        }
+    }
+}
+
+/// One entry of the catalogue; README.md documents each one.
+pub struct Code {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub title: &'static str,
+    /// What will happen in the cluster.
+    pub explanation: &'static str,
+    pub fix: &'static str,
+}
+
+pub const CODES: &[Code] = &[
+    Code {
+        id: "TS001",
+        name: "duplicate-hostname",
+        severity: Severity::Error,
+        title: "two objects claim the same tailnet hostname",
+        explanation: "The operator creates one device per exposed object and does not check names: the second device gets the hostname with a -1 suffix, MagicDNS points the name at whichever registered first, and clients reach the wrong component at random after a restart.",
+        fix: "Expose each component from one object only. With teleport-cluster, do not put Tailscale annotations under root annotations.service (the chart copies them onto the auth Service); let the plugin generate <name>-ts-lb instead.",
+    },
+    Code {
+        id: "TS002",
+        name: "workload-exposed-twice",
+        severity: Severity::Error,
+        title: "one workload is exposed by more than one object",
+        explanation: "Each exposing object gets its own proxy and device, so the same pods appear on the tailnet under two names with two sets of ACLs; removing one later leaves the other behind.",
+        fix: "Keep one exposing object per workload: one entry in services, and no exposure on the chart's own Service.",
+    },
+    Code {
+        id: "TS003",
+        name: "non-target-component",
+        severity: Severity::Error,
+        title: "exposure selects a component that is not the one to expose",
+        explanation: "The exposing Service sends tailnet traffic to pods of another component (for Teleport, `app: teleport-cluster` selects the auth pods, not the proxy): ports such as 3025 reach the tailnet, and the service users wanted answers nothing.",
+        fix: "Select exactly the pods the backend Service selects (Teleport proxy: app.kubernetes.io/name, app.kubernetes.io/instance and app.kubernetes.io/component: proxy); give the chart's manifests as upstream so the plugin copies the selector.",
+    },
+    Code {
+        id: "TS004",
+        name: "selector-matches-nothing",
+        severity: Severity::Warning,
+        title: "a selector matches no workload",
+        explanation: "The Service has no endpoints: the proxy starts, the device appears on the tailnet, and every connection is refused or times out.",
+        fix: "Copy the backend Service's spec.selector, or let the plugin derive it from the upstream manifests.",
+    },
+    Code {
+        id: "TS005",
+        name: "selector-matches-several-components",
+        severity: Severity::Warning,
+        title: "a selector matches workloads of several components",
+        explanation: "Connections are spread over pods of different components, so some of them land on pods that do not serve the protocol.",
+        fix: "Add the app.kubernetes.io/component label of the component to expose to the selector.",
+    },
+    Code {
+        id: "TS006",
+        name: "target-port-not-exposed",
+        severity: Severity::Error,
+        title: "a targetPort that no selected container exposes",
+        explanation: "Traffic is forwarded to a port nobody listens on. Teleport's proxy listens on 3080 behind the chart's port 443; a hand-written targetPort: 443 reaches nothing.",
+        fix: "Use the backend Service's targetPort for that port (Teleport multiplex: 443 -> 3080); the plugin copies it from the upstream manifests or a preset.",
+    },
+    Code {
+        id: "TS007",
+        name: "expose-not-true",
+        severity: Severity::Error,
+        title: "tailscale.com/expose is not exactly \"true\"",
+        explanation: "The operator compares the value with the string \"true\"; True, yes, on or an unquoted YAML boolean turned into something else expose nothing, silently.",
+        fix: "Write tailscale.com/expose: \"true\", quoted.",
+    },
+    Code {
+        id: "TS008",
+        name: "expose-on-headless",
+        severity: Severity::Warning,
+        title: "tailscale.com/expose on a headless Service",
+        explanation: "The operator exposes only Services with a cluster IP (or ExternalName); on a headless Service (clusterIP: None) the annotation is silently ignored.",
+        fix: "Expose a Service with a cluster IP, or use expose: direct, which generates one.",
+    },
+    Code {
+        id: "TS009",
+        name: "empty-proxy-group",
+        severity: Severity::Error,
+        title: "tailscale.com/proxy-group is empty",
+        explanation: "With the key present but empty, the standalone reconciler skips the Service and the ProxyGroup reconcilers need a name: no reconciler serves it, and nothing is exposed.",
+        fix: "Remove the annotation, or name an existing ProxyGroup.",
+    },
+    Code {
+        id: "TS010",
+        name: "invalid-hostname",
+        severity: Severity::Error,
+        title: "a tailnet hostname that is not one DNS label of at most 63 characters",
+        explanation: "The operator refuses the Service (event INVALIDSERVICE, TailscaleProxyReady=False). Without a hostname annotation the default <namespace>-<name> is used, and it can exceed 63 characters.",
+        fix: "Set tailscale.com/hostname (or hostname in the values) to one DNS label: letters, digits and '-', at most 63 characters.",
+    },
+    Code {
+        id: "TS011",
+        name: "invalid-tags",
+        severity: Severity::Error,
+        title: "tags that are not tag:<letter>[letters, digits, -]",
+        explanation: "From operator v1.86 the Service is refused; before, the API refuses to mint the proxy's auth key (requested tags are invalid or not permitted) and the proxy never logs in. Spaces after commas are sent to the API as they are.",
+        fix: "Write tags as tag:k8s,tag:other without spaces.",
+    },
+    Code {
+        id: "TS012",
+        name: "ingress-rule-host-dropped",
+        severity: Severity::Warning,
+        title: "an Ingress rule host the operator drops",
+        explanation: "The operator serves rules without a host, or with exactly the first TLS host; any other rule is dropped with event InvalidIngressBackend, and its paths are not served.",
+        fix: "Leave rules[].host out; the tailnet name comes from tls[0].hosts[0].",
+    },
+    Code {
+        id: "TS013",
+        name: "ingress-rule-without-http",
+        severity: Severity::Error,
+        title: "an Ingress rule without http",
+        explanation: "A rule without http has no backend; the operator's handler does not expect it, and the Ingress serves nothing (or the reconcile fails).",
+        fix: "Give every rule an http section with at least one path, or use defaultBackend.",
+    },
+    Code {
+        id: "TS014",
+        name: "operator-internal-label",
+        severity: Severity::Error,
+        title: "operator-internal labels on a user object",
+        explanation: "tailscale.com/managed and tailscale.com/parent-resource* mark the operator's own children; on a user object they make the operator treat it as one, and can cause 'found multiple matching StatefulSet objects' errors.",
+        fix: "Remove those labels from the manifests (generate removes them and reports it).",
+    },
+    Code {
+        id: "TS015",
+        name: "proxy-class-annotation-too-old",
+        severity: Severity::Warning,
+        title: "tailscale.com/proxy-class as an annotation for an operator older than 1.86",
+        explanation: "Before v1.86 the operator reads the ProxyClass only from the label; the annotation is silently ignored and the proxy runs with the default class.",
+        fix: "Use the tailscale.com/proxy-class label (proxyClass in the values renders the label).",
+    },
+    Code {
+        id: "TS016",
+        name: "chart-service-load-balancer",
+        severity: Severity::Error,
+        title: "the chart's own Service is a LoadBalancer of class tailscale",
+        explanation: "Argo CD applies the chart's Service and the operator writes its finalizer and status.loadBalancer: two writers on one object. Any later change to the chart's Service (type, annotations) also moves the device.",
+        fix: "Keep the chart's Service a ClusterIP (service.type: ClusterIP) and expose through <name>-ts-lb, which only the plugin renders (expose: direct); generate repairs the chart's Service and reports it.",
+    },
+    Code {
+        id: "TS101",
+        name: "tag-not-owned",
+        severity: Severity::Error,
+        title: "a proxy tag is not owned by the operator's tag",
+        explanation: "The operator mints each proxy's auth key with the proxy's tags; if its own tag does not own them in tagOwners, key creation fails with 'requested tags [...] are invalid or not permitted' (in the operator's log) and the proxy never logs in.",
+        fix: "In the policy file: \"tagOwners\": {\"<proxy tag>\": [\"<operator tag>\"]}.",
+    },
+    Code {
+        id: "TS102",
+        name: "operator-tag-missing",
+        severity: Severity::Error,
+        title: "the operator's tag is not in tagOwners",
+        explanation: "The OAuth client must carry the operator's tag, and the operator's device takes it; a tag that tagOwners does not define cannot be used, so the operator itself cannot join.",
+        fix: "Add \"<operator tag>\": [] (or its owners) to tagOwners, and give the OAuth client that tag.",
+    },
+    Code {
+        id: "TS103",
+        name: "ha-needs-auto-approvers",
+        severity: Severity::Warning,
+        title: "ProxyGroup-backed exposure without autoApprovers.services",
+        explanation: "HA Services and Ingresses become Tailscale Services; without an autoApprovers.services entry for the proxies' tags each waits for manual approval, and Argo CD shows them Progressing.",
+        fix: "Add \"autoApprovers\": {\"services\": {\"<tag>\": [\"<tag>\"]}} for the ProxyGroup's tags.",
+    },
+    Code {
+        id: "TS104",
+        name: "funnel-needs-node-attribute",
+        severity: Severity::Error,
+        title: "Funnel without the funnel node attribute",
+        explanation: "tailscale.com/funnel: \"true\" needs the funnel attribute for the proxy's tags; without it the Ingress stays tailnet-only.",
+        fix: "Add {\"target\": [\"<proxy tag>\"], \"attr\": [\"funnel\"]} to nodeAttrs.",
+    },
+    Code {
+        id: "TS105",
+        name: "invalid-auto-approvers",
+        severity: Severity::Error,
+        title: "autoApprovers has a section that does not exist",
+        explanation: "autoApprovers takes routes, exitNode and services; any other key (such as a tag) is refused when the policy is saved, so the policy in use is not this file.",
+        fix: "Move the entry under routes, exitNode or services, e.g. \"services\": {\"tag:k8s\": [\"tag:k8s\"]}.",
+    },
+    Code {
+        id: "TS199",
+        name: "not-checkable",
+        severity: Severity::Info,
+        title: "checks no file can answer",
+        explanation: "OAuth client scopes (Devices Core, Auth Keys and Services write, tag of the operator), HTTPS and MagicDNS for Ingress, device approval and tailnet lock are settings of the tailnet, not of these files.",
+        fix: "Check them in the admin console: OAuth client scopes and tags; DNS: MagicDNS and HTTPS certificates; device approval; tailnet lock (the operator cannot sign node keys).",
+    },
+    Code {
+        id: "TS201",
+        name: "namespace-not-allowed",
+        severity: Severity::Error,
+        title: "a namespace the AppProject does not allow",
+        explanation: "Argo CD refuses to sync objects into a namespace outside the project's destinations; the whole sync fails.",
+        fix: "Add the namespace to the AppProject's spec.destinations, or move the object.",
+    },
+    Code {
+        id: "TS202",
+        name: "ignore-differences-not-covered",
+        severity: Severity::Error,
+        title: "the Application does not ignore what the operator writes",
+        explanation: "The operator writes finalizers and status (and spec.externalName on egress Services); with selfHeal Argo CD keeps reverting what it sees as drift, which is what the optimistic-lock lines and endless OutOfSync are about.",
+        fix: "Use the entries `argocd-tailscale-plugin ignore-differences` prints, or render the Application from an apps directory.",
+    },
+    Code {
+        id: "TS203",
+        name: "replace-or-force",
+        severity: Severity::Error,
+        title: "Replace=true or Force=true on an exposed Service",
+        explanation: "Argo CD deletes and recreates the Service; the operator creates a new device, and the name gets a -1 suffix while the old device still exists.",
+        fix: "Remove Replace=true and Force=true from the sync options; change immutable fields by renaming the Service.",
+    },
+    Code {
+        id: "TS204",
+        name: "respect-ignore-differences-missing",
+        severity: Severity::Warning,
+        title: "ignoreDifferences without RespectIgnoreDifferences=true",
+        explanation: "ignoreDifferences only hides drift in the diff; a sync still applies the rendered value (an egress placeholder externalName, for one), and the operator writes it back.",
+        fix: "Add RespectIgnoreDifferences=true (and ServerSideApply=true) to spec.syncPolicy.syncOptions.",
+    },
+    Code {
+        id: "TS301",
+        name: "proxy-not-logged-in",
+        severity: Severity::Error,
+        title: "a proxy that is not logged in and has no auth key",
+        explanation: "machineAuthorized=false with authURL=true, or 'tailscaled daemon started with a config file, but tailscale is not logged in', means the proxy presented no auth key: the operator mints a key once and removes it after the first login, so a proxy whose state was lost (device deleted in the admin console, state Secret wiped, logout) cannot log in again. Operators before v1.96.2 never reissue the key. This is the crash loop; Argo CD's selfHeal is not the cause.",
+        fix: "Delete the proxy's Secrets (standalone: ts-<name>-xxxxx-0 in the operator's namespace; ProxyGroup: <pg>-<i> and <pg>-<i>-config) so the operator mints a fresh key, then let the pod restart.",
+    },
+    Code {
+        id: "TS302",
+        name: "optimistic-lock-noise",
+        severity: Severity::Info,
+        title: "optimistic lock errors in the operator's log",
+        explanation: "Since operator v1.78 these are logged at info level and not retried: another writer updated the object first, and the next watch event reconciles it. They do not break anything and are not why a proxy crash-loops.",
+        fix: "Nothing to fix; look for TS301, TS303 or TS304 lines instead.",
+    },
+    Code {
+        id: "TS303",
+        name: "invalid-auth-key",
+        severity: Severity::Error,
+        title: "the proxy's auth key is invalid or expired",
+        explanation: "Keys are single-use and expire; a proxy that did not log in before expiry, or reuses a consumed key, is refused.",
+        fix: "Delete the proxy's Secrets so the operator mints a new key; check the OAuth client is valid.",
+    },
+    Code {
+        id: "TS304",
+        name: "tags-not-permitted",
+        severity: Severity::Error,
+        title: "the operator may not request the proxy's tags",
+        explanation: "The OAuth client's tags do not own the proxy's tags, so no auth key is minted and the proxy never starts.",
+        fix: "In tagOwners, make the operator's tag own every proxy tag; the operator's tag must equal the OAuth client's tag.",
+    },
+];
+
+pub fn code(id: &str) -> Option<&'static Code> {
+    CODES
+        .iter()
+        .find(|c| c.id.eq_ignore_ascii_case(id) || c.name == id)
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// The object concerned (`Service teleport/teleport-cluster-auth`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
+    pub explanation: &'static str,
+    pub fix: &'static str,
+}
+
+impl Diagnostic {
+    pub fn new(id: &'static str, message: impl Into<String>) -> Diagnostic {
+        let code = code(id).expect("a catalogued code");
+        Diagnostic {
+            code: code.id,
+            severity: code.severity,
+            message: message.into(),
+            object: None,
+            file: None,
+            line: None,
+            column: None,
+            explanation: code.explanation,
+            fix: code.fix,
+        }
+    }
+
+    pub fn at(mut self, location: Option<&crate::location::Location>) -> Diagnostic {
+        if let Some(l) = location {
+            self.file = Some(l.file.to_string());
+            self.line = Some(l.line);
+            self.column = Some(l.column);
+        }
+        self
+    }
+
+    pub fn object(mut self, object: impl Into<String>) -> Diagnostic {
+        self.object = Some(object.into());
+        self
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Diagnostic {
+        self.severity = severity;
+        self
+    }
+}
+
+pub fn text(diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let _ = writeln!(out, "{}[{}]: {}", d.severity.word(), d.code, d.message);
+        if let Some(file) = &d.file {
+            let _ = writeln!(
+                out,
+                "  --> {file}:{}:{}",
+                d.line.unwrap_or(1),
+                d.column.unwrap_or(1)
+            );
+        }
+        if let Some(object) = &d.object {
+            let _ = writeln!(out, "  object: {object}");
+        }
+        let _ = writeln!(out, "  what happens: {}", d.explanation);
+        let _ = writeln!(out, "  fix: {}\n", d.fix);
+    }
+    let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
+    let _ = writeln!(
+        out,
+        "{} errors, {} warnings, {} notes",
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    );
+    out
+}
+
+pub fn json(diagnostics: &[Diagnostic]) -> String {
+    serde_json::to_string_pretty(diagnostics).expect("diagnostics serialize") + "\n"
+}
+
+/// A SARIF 2.1.0 log, so code-scanning tools can show the findings.
+pub fn sarif(diagnostics: &[Diagnostic]) -> String {
+    let rules: Vec<Value> = CODES
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "name": c.name,
+                "shortDescription": {"text": c.title},
+                "fullDescription": {"text": c.explanation},
+                "help": {"text": c.fix},
+                "defaultConfiguration": {"level": c.severity.sarif_level()},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let mut result = json!({
+                "ruleId": d.code,
+                "ruleIndex": CODES.iter().position(|c| c.id == d.code).unwrap_or(0),
+                "level": d.severity.sarif_level(),
+                "message": {"text": match &d.object {
+                    Some(o) => format!("{} ({o})", d.message),
+                    None => d.message.clone(),
+                }},
+            });
+            if let Some(file) = &d.file {
+                result["locations"] = json!([{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": file},
+                        "region": {"startLine": d.line.unwrap_or(1), "startColumn": d.column.unwrap_or(1)},
+                    }
+                }]);
+            }
+            result
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "argocd-tailscale-plugin",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/example/argocd-tailscale-plugin",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&log).expect("SARIF serializes") + "\n"
+}
+
+/// The long form of a code, for `check --explain`.
+pub fn explain(code: &Code) -> String {
+    format!(
+        "{} ({}, {}): {}\n\nWhat happens in the cluster:\n  {}\n\nFix:\n  {}\n",
+        code.id,
+        code.name,
+        code.severity.word(),
+        code.title,
+        code.explanation,
+        code.fix
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_complete() {
+        let mut ids: Vec<_> = CODES.iter().map(|c| c.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), CODES.len());
+        for c in CODES {
+            assert!(
+                !c.explanation.is_empty() && !c.fix.is_empty() && !c.title.is_empty(),
+                "{}",
+                c.id
+            );
+        }
+        assert_eq!(code("ts001").unwrap().name, "duplicate-hostname");
+        assert_eq!(code("duplicate-hostname").unwrap().id, "TS001");
+    }
+}
