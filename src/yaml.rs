@@ -210,8 +210,16 @@ fn attach(raw: Spanned<Raw>, file: &Arc<str>) -> Node {
     Node { value, location }
 }
 
+/// Events that aliases may replay in one parse. Charts and values hardly
+/// use aliases; a "billion laughs" document replays millions, and refusing
+/// it early keeps the refusal under a second and a few MB.
+pub const MAX_ALIAS_REPLAY: usize = 20_000;
+
 fn read_options() -> serde_saphyr::Options {
+    let mut alias_limits = serde_saphyr::options::AliasLimits::default();
+    alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
     serde_saphyr::options! {
+        alias_limits: alias_limits,
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
         underscored_numbers_as_strings: true,
@@ -255,6 +263,11 @@ fn syntax_error(err: &serde_saphyr::Error, file: &Arc<str>) -> Error {
 
 /// "budget breached: Depth { depth: 65 } at …" → what was exceeded, in words.
 fn budget_breach(text: &str) -> Option<String> {
+    if text.starts_with("alias replay limit exceeded") {
+        return Some(format!(
+            "aliases expand to more than {MAX_ALIAS_REPLAY} events (an alias bomb?)"
+        ));
+    }
     let rest = text.split("budget breached: ").nth(1)?;
     let kind = rest.split([' ', '{']).next().unwrap_or(rest);
     Some(match kind {
