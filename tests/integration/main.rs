@@ -12,6 +12,7 @@ mod diff;
 mod errors;
 mod generate;
 mod golden;
+mod properties;
 mod readme;
 mod support;
 mod upstream;
