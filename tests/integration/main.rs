@@ -7,6 +7,7 @@
 
 mod check;
 mod cmp;
+mod conflicts;
 mod determinism;
 mod diff;
 mod errors;
@@ -14,6 +15,7 @@ mod generate;
 mod golden;
 mod properties;
 mod readme;
+mod security;
 mod support;
 mod upstream;
 mod yaml11;
