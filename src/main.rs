@@ -22,7 +22,8 @@ fn main() -> ExitCode {
         eprintln!("error: cannot install signal handlers: {e}");
         return ExitCode::from(EXIT_ERROR);
     }
-    match cli::run(&cli) {
+    // One worker thread with a parser-sized stack serves the whole run.
+    match argocd_tailscale_plugin::yaml::with_parser_stack(|| cli::run(&cli)) {
         // Asked to stop: whatever was rendered is not printed.
         Ok(_) if signals::terminated() => {
             eprintln!("error: terminated; nothing was printed");

@@ -194,24 +194,23 @@ impl Templates {
             .and_then(|t| t.render(Serde(context)))
             .map_err(|e| self.error(&e, name, key_path))?;
         let shown: Arc<str> = Arc::from(format!("{} (rendered for {key_path})", self.origin(name)));
-        let docs = yaml::parse_documents(&text, &shown).map_err(|e| {
+        let docs = yaml::parse_manifests(&text, &shown).map_err(|e| {
             Error {
                 kind: ErrorKind::Template,
                 ..e
             }
             .hint("the template rendered text that is not YAML; build whole values inside {{ }} instead of gluing text to them")
         })?;
-        docs.iter()
+        docs.into_iter()
             .map(|doc| {
-                let value = doc.to_json()?;
-                manifest::check(&value).map_err(|why| {
+                manifest::check(&doc.value).map_err(|why| {
                     Error::new(ErrorKind::Template, why)
                         .at(doc.location.clone())
                         .hint("a template renders only Kubernetes objects, and never fields the operator owns")
                 })?;
                 Ok(Rendered {
-                    object: value,
-                    location: doc.location.clone(),
+                    object: doc.value,
+                    location: doc.location,
                 })
             })
             .collect()

@@ -36,8 +36,8 @@ fn check(value: &Value, location: &Location) -> Result<()> {
 /// Argo CD expands them.
 pub fn read(text: &str, name: &Arc<str>) -> Result<Vec<Object>> {
     let mut objects = Vec::new();
-    for doc in yaml::parse_documents(text, name)? {
-        let value = doc.to_json()?;
+    for doc in yaml::parse_manifests(text, name)? {
+        let value = doc.value;
         match value.get("items") {
             Some(Value::Array(_))
                 if value
