@@ -375,9 +375,120 @@ pub fn parse_documents(text: &str, file: &Arc<str>) -> Result<Vec<Node>> {
 }
 
 /// A document of a manifest stream, as JSON, with where it starts.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Document {
     pub value: Value,
     pub location: Location,
+}
+
+/// The JSON path's counterpart of the YAML reader's depth budget.
+fn check_depth(value: &Value, file: &Arc<str>) -> Result<()> {
+    fn depth(v: &Value) -> usize {
+        match v {
+            Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+            Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    if depth(value) > MAX_DEPTH {
+        return Err(Error::new(
+            ErrorKind::Syntax,
+            format!("input refused: nesting deeper than {MAX_DEPTH} levels"),
+        )
+        .at(Location::start_of(file))
+        .hint("write the structure out plainly"));
+    }
+    Ok(())
+}
+
+/// A JSON value that refuses duplicate keys (serde_json keeps the last).
+struct Unique(Value);
+
+impl<'de> Deserialize<'de> for Unique {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct UniqueVisitor;
+        impl<'de> Visitor<'de> for UniqueVisitor {
+            type Value = Unique;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Unique, E> {
+                Ok(Unique(Value::Null))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Unique, E> {
+                Ok(Unique(Value::Bool(b)))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Unique, E> {
+                Ok(Unique(Value::from(i)))
+            }
+            fn visit_u64<E>(self, u: u64) -> Result<Unique, E> {
+                Ok(Unique(Value::from(u)))
+            }
+            fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Unique, E> {
+                serde_json::Number::from_f64(f)
+                    .map(|n| Unique(Value::Number(n)))
+                    .ok_or_else(|| E::custom("a number JSON cannot hold"))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Unique, E> {
+                Ok(Unique(Value::String(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Unique, E> {
+                Ok(Unique(Value::String(s)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+                let mut items = Vec::new();
+                while let Some(Unique(item)) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Unique(Value::Array(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let Unique(value) = map.next_value()?;
+                    if out.insert(key.clone(), value).is_some() {
+                        return Err(serde::de::Error::custom(format!(
+                            "duplicate mapping key: {key}"
+                        )));
+                    }
+                }
+                Ok(Unique(Value::Object(out)))
+            }
+        }
+        deserializer.deserialize_any(UniqueVisitor)
+    }
+}
+
+/// The fast path for a stream that is one JSON object (what the built-in
+/// templates render): `None` when the text is not JSON, so the caller
+/// reads it as YAML instead. JSON is YAML, and reads the same either way.
+fn parse_json_object(text: &str, file: &Arc<str>) -> Option<Result<Document>> {
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with('{') {
+        return None;
+    }
+    // serde_json stops at 128 levels; deeper text falls back to the YAML
+    // reader, whose budget refuses it.
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let parsed = on_parser_stack(|| {
+        Unique::deserialize(&mut deserializer).and_then(|v| deserializer.end().map(|()| v))
+    });
+    match parsed {
+        Ok(Unique(value)) => Some(Ok(Document {
+            value,
+            location: Location::start_of(file),
+        })),
+        // A duplicate key is an error in either reading; anything else
+        // may still be YAML (a flow mapping, a second document).
+        Err(e) if e.to_string().starts_with("duplicate mapping key") => {
+            Some(Err(Error::new(ErrorKind::Syntax, e.to_string())
+                .at(Location::new(file, e.line() as u64, e.column() as u64))
+                .hint(
+                    "keep one of the two; other YAML readers would silently take the last",
+                )))
+        }
+        Err(_) => None,
+    }
 }
 
 /// Reads a manifest stream straight into JSON values, keeping only where
@@ -386,6 +497,11 @@ pub struct Document {
 /// a chart's output). Floats that JSON cannot hold are refused.
 pub fn parse_manifests(text: &str, file: &Arc<str>) -> Result<Vec<Document>> {
     check_size(text, file)?;
+    if let Some(document) = parse_json_object(text, file) {
+        let document = document?;
+        check_depth(&document.value, file)?;
+        return Ok(vec![document]);
+    }
     let docs: Vec<Option<Spanned<Value>>> =
         on_parser_stack(|| serde_saphyr::from_multiple_with_options(text, read_options()))
             .map_err(|e| syntax_error(&e, file))?;
@@ -652,5 +768,24 @@ mod tests {
             .collect::<Vec<_>>()
             .join("---\n");
         assert_eq!(parse_documents(&text, &file()).unwrap().len(), 3000);
+    }
+
+    #[test]
+    fn the_json_fast_path_reads_as_the_yaml_reader_does() {
+        let text = r#"{"a": "yes", "b": 1.5, "c": [true, null, "0123"], "d": {"e": 8080}}"#;
+        let fast = parse_manifests(text, &file()).unwrap();
+        let slow = parse_documents(&format!("{text}\n---\n{{}}\n"), &file()).unwrap();
+        assert_eq!(fast[0].value, slow[0].to_json().unwrap());
+        let err = parse_manifests(r#"{"a": 1, "a": 2}"#, &file()).unwrap_err();
+        assert!(
+            err.message.contains("duplicate mapping key"),
+            "{}",
+            err.message
+        );
+        // Not JSON: read as YAML.
+        assert_eq!(
+            parse_manifests("{a: b}", &file()).unwrap()[0].value,
+            json!({"a": "b"})
+        );
     }
 }

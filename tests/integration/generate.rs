@@ -139,7 +139,10 @@ fn selector_on_an_ingress_service_is_a_warning_on_stderr() {
 fn a_template_override_replaces_only_its_own_file() {
     let direct = std::fs::read_to_string(repo_root().join("templates/direct.yaml"))
         .unwrap()
-        .replace("  labels: {{ labels }}", "  labels: {{ labels | items | list | length > 0 and dict(labels, team=\"platform\") or labels }}");
+        .replace(
+            "\"labels\": {{ labels }},",
+            "\"labels\": {{ dict(labels, team=\"platform\") }},",
+        );
     let out = Test::new()
         .write(
             "values.yaml",
