@@ -12,7 +12,6 @@ Needs a release build (cargo build --release) and helm (bash
 """
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -28,28 +27,26 @@ SIZES = [10, 1_000, 10_000]
 
 
 def values(n):
-    """n services, half direct and half ingress, across 50 namespaces."""
-    services = {}
+    """n services, half direct and half ingress, across 50 namespaces, as
+    the YAML a team would write."""
+    lines = ["services:"]
     for i in range(n):
         ns = f"team-{i % 50}"
+        lines.append(f"  svc-{i}:")
+        lines.append("    enabled: true")
+        lines.append(f"    namespace: {ns}")
         if i % 2 == 0:
-            services[f"svc-{i}"] = {
-                "enabled": True,
-                "direct": True,
-                "namespace": ns,
-                "backend": {"name": f"backend-{i}", "port": 443},
-                "selector": {"app.kubernetes.io/name": f"app-{i}", "app.kubernetes.io/component": "server"},
-                "targetPort": 8443,
-            }
+            lines += [
+                "    direct: true",
+                f"    backend: {{name: backend-{i}, port: 443}}",
+                "    selector:",
+                f"      app.kubernetes.io/name: app-{i}",
+                "      app.kubernetes.io/component: server",
+                "    targetPort: 8443",
+            ]
         else:
-            services[f"svc-{i}"] = {
-                "enabled": True,
-                "direct": False,
-                "namespace": ns,
-                "backend": {"name": f"backend-{i}", "port": 80},
-            }
-    # JSON is YAML; both tools read it.
-    return json.dumps({"services": services})
+            lines += ["    direct: false", f"    backend: {{name: backend-{i}, port: 80}}"]
+    return "\n".join(lines) + "\n"
 
 
 def measure(command, cwd, runs):
