@@ -46,6 +46,13 @@ pub enum Command {
     /// Find conflicts and auth failures in the inputs before they reach the cluster.
     /// Exit 0 no errors, 1 errors (or warnings with --deny-warnings), 2 unreadable inputs.
     Check(CheckArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -418,5 +425,28 @@ pub fn run(cli: &Cli) -> anyhow::Result<Printed> {
         Command::IgnoreDifferences(args) => ignore_differences(args),
         Command::Diff(args) => crate::diff_cmd::run(args),
         Command::Check(args) => check(args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "argocd-tailscale-plugin",
+                &mut out,
+            );
+            Ok(Printed {
+                stdout: String::from_utf8(out)?,
+                stderr: Vec::new(),
+                found: false,
+            })
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+            Ok(Printed {
+                stdout: String::from_utf8(out)?,
+                stderr: Vec::new(),
+                found: false,
+            })
+        }
     }
 }

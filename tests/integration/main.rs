@@ -13,6 +13,7 @@ mod diff;
 mod errors;
 mod generate;
 mod golden;
+mod help;
 mod properties;
 mod readme;
 mod security;
