@@ -30,7 +30,7 @@ pub struct Backing {
 
 /// Kinds whose pods a Service selector can match, and where their pod
 /// labels live.
-fn pod_template(object: &Value) -> Option<&Value> {
+pub fn pod_template(object: &Value) -> Option<&Value> {
     match object.get("kind")?.as_str()? {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
             object.get("spec")?.get("template")
@@ -100,7 +100,8 @@ pub fn matching_workloads<'a>(
         .collect()
 }
 
-fn component(object: &Object) -> String {
+/// The `app.kubernetes.io/component` of a workload's pods ("" when unset).
+pub fn component(object: &Object) -> String {
     pod_template(&object.value)
         .and_then(labels_of)
         .and_then(|l| l.get("app.kubernetes.io/component"))

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::backend::{find_service, matching_workloads};
+use crate::backend::{component, find_service, matching_workloads, pod_template};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose::{
@@ -81,8 +81,8 @@ fn claim(object: &Value) -> Option<String> {
             )
         }
         "Ingress" if text(object, &["spec", "ingressClassName"]) == Some(INGRESS_CLASS) => Some(
-            text(object, &["spec", "tls", "0", "hosts", "0"])
-                .or_else(|| object["spec"]["tls"][0]["hosts"][0].as_str())
+            object["spec"]["tls"][0]["hosts"][0]
+                .as_str()
                 .map(|h| h.split('.').next().unwrap_or(h).to_string())
                 .unwrap_or_else(|| format!("{}-{}-ingress", id.namespace, id.name)),
         ),
@@ -122,25 +122,9 @@ fn selector_of(object: &Value, all: &[Object]) -> Option<(String, BTreeMap<Strin
     }
 }
 
-fn component(object: &Object) -> String {
-    let pod = match object.value["kind"].as_str() {
-        Some("Pod") => &object.value,
-        Some("CronJob") => &object.value["spec"]["jobTemplate"]["spec"]["template"],
-        _ => &object.value["spec"]["template"],
-    };
-    text(pod, &["metadata", "labels", "app.kubernetes.io/component"])
-        .unwrap_or("")
-        .to_string()
-}
-
 fn containers(object: &Object) -> Vec<&Value> {
-    let pod = match object.value["kind"].as_str() {
-        Some("Pod") => &object.value,
-        Some("CronJob") => &object.value["spec"]["jobTemplate"]["spec"]["template"],
-        _ => &object.value["spec"]["template"],
-    };
-    pod["spec"]["containers"]
-        .as_array()
+    pod_template(&object.value)
+        .and_then(|pod| pod["spec"]["containers"].as_array())
         .map(|c| c.iter().collect())
         .unwrap_or_default()
 }
