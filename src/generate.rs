@@ -193,6 +193,21 @@ pub fn run(request: &Request) -> Result<Run> {
         }
     }
     let plan = expose::plan(&values, &backings)?;
+    if let Some(tailnet) = &values.tailnet {
+        for service in &values.services {
+            // What users will type: the MagicDNS name, and for L4 the port.
+            let port = match (service.mode, backings.get(&service.name)) {
+                (Mode::Direct, Some(backing)) => format!(":{}", backing.port),
+                (Mode::Ingress, _) => " (HTTPS)".to_string(),
+                _ => String::new(),
+            };
+            report.note(format!(
+                "{}: on the tailnet as {}.{tailnet}{port}",
+                service.key_path(),
+                service.hostname.to_ascii_lowercase()
+            ));
+        }
+    }
     let mut rendered: Vec<(Value, Location)> = Vec::new();
     for exposure in &plan {
         for object in templates.render(exposure)? {
