@@ -23,9 +23,28 @@ use crate::values::{PortRef, Service};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backing {
     pub selector: BTreeMap<String, String>,
+    /// One entry per requested backend port, in the order asked for.
+    pub ports: Vec<BackingPort>,
+}
+
+/// One port of the generated Service: the port the tailnet sees and where
+/// the pods listen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackingPort {
+    pub name: Option<String>,
     pub port: u16,
-    pub port_name: Option<String>,
-    pub target_port: PortRef,
+    pub target: PortRef,
+}
+
+impl Backing {
+    /// `443 -> 3080, 3023 -> 3023`, for notes.
+    pub fn describe(&self) -> String {
+        self.ports
+            .iter()
+            .map(|p| format!("{} -> {}", p.port, p.target))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Kinds whose pods a Service selector can match, and where their pod
@@ -163,43 +182,57 @@ fn describe_ports(ports: &[Value]) -> String {
     }
 }
 
+/// The key path of the `index`th requested port.
+fn port_key(service: &Service, index: usize) -> String {
+    if service.backend.ports.len() == 1 {
+        format!("{}.backend.port", service.key_path())
+    } else {
+        format!("{}.backend.ports[{index}]", service.key_path())
+    }
+}
+
 fn backing_from_ports(
     service: &Service,
     selector: BTreeMap<String, String>,
     ports: &[Value],
     origin: &str,
 ) -> Result<Backing> {
-    let entry = port_entry(ports, &service.backend.port).ok_or_else(|| {
-        Error::new(
-            ErrorKind::Values,
-            format!(
-                "{origin} has no port {}; its ports: {}",
-                service.backend.port,
-                describe_ports(ports)
-            ),
-        )
-        .at(service.backend.location.clone())
-        .key(format!("{}.backend.port", service.key_path()))
-        .hint("name one of the backend Service's ports, by number or by name")
-    })?;
-    let port = entry
-        .get("port")
-        .and_then(Value::as_u64)
-        .and_then(|n| u16::try_from(n).ok())
-        .ok_or_else(|| {
+    let mut out = Vec::with_capacity(service.backend.ports.len());
+    for (index, wanted) in service.backend.ports.iter().enumerate() {
+        let entry = port_entry(ports, wanted).ok_or_else(|| {
             Error::new(
-                ErrorKind::Upstream,
-                format!("{origin} has a port without a valid number"),
+                ErrorKind::Values,
+                format!(
+                    "{origin} has no port {wanted}; its ports: {}",
+                    describe_ports(ports)
+                ),
             )
+            .at(service.backend.location.clone())
+            .key(port_key(service, index))
+            .hint("name ports of the backend Service, by number or by name")
         })?;
+        let port = entry
+            .get("port")
+            .and_then(Value::as_u64)
+            .and_then(|n| u16::try_from(n).ok())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Upstream,
+                    format!("{origin} has a port without a valid number"),
+                )
+            })?;
+        out.push(BackingPort {
+            name: entry
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            port,
+            target: port_ref(entry.get("targetPort")).unwrap_or(PortRef::Number(port)),
+        });
+    }
     Ok(Backing {
         selector,
-        port,
-        port_name: entry
-            .get("name")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        target_port: port_ref(entry.get("targetPort")).unwrap_or(PortRef::Number(port)),
+        ports: out,
     })
 }
 
@@ -225,19 +258,20 @@ fn apply_overrides(
         );
         backing.selector = selector.clone();
     }
-    if let Some(target) = &service.target_port
-        && *target != backing.target_port
+    // targetPort applies to a single port (the values refuse it with several).
+    if let (Some(target), [only]) = (&service.target_port, backing.ports.as_mut_slice())
+        && *target != only.target
     {
         report.warn(
             &service.location,
             format!(
                 "{}.targetPort {target} differs from {origin}, which sends port {} to {}; using the values",
                 service.key_path(),
-                backing.port,
-                backing.target_port
+                only.port,
+                only.target
             ),
         );
-        backing.target_port = target.clone();
+        only.target = target.clone();
     }
     backing
 }
@@ -283,23 +317,36 @@ fn from_preset(service: &Service, name: &str, templates: &Templates) -> Result<B
 }
 
 fn from_values(service: &Service, selector: &BTreeMap<String, String>) -> Result<Backing> {
-    let PortRef::Number(port) = service.backend.port else {
-        return Err(Error::new(
-            ErrorKind::Values,
-            format!(
-                "backend port {:?} is a name; without upstream manifests or a preset the generated Service needs the port number",
-                service.backend.port.to_string()
-            ),
-        )
-        .at(service.backend.location.clone())
-        .key(format!("{}.backend.port", service.key_path()))
-        .hint("give the backend Service's port number and the pods' port as targetPort, or the chart's manifests as upstream"));
-    };
+    let several = service.backend.ports.len() > 1;
+    let ports = service
+        .backend
+        .ports
+        .iter()
+        .enumerate()
+        .map(|(index, wanted)| {
+            let PortRef::Number(port) = wanted else {
+                return Err(Error::new(
+                    ErrorKind::Values,
+                    format!(
+                        "backend port {:?} is a name; without upstream manifests or a preset the generated Service needs the port number",
+                        wanted.to_string()
+                    ),
+                )
+                .at(service.backend.location.clone())
+                .key(port_key(service, index))
+                .hint("give the backend Service's port numbers (and the pods' port as targetPort), or the chart's manifests as upstream"));
+            };
+            Ok(BackingPort {
+                // A Service with several ports must name each one.
+                name: several.then(|| format!("tcp-{port}")),
+                port: *port,
+                target: service.target_port.clone().unwrap_or(PortRef::Number(*port)),
+            })
+        })
+        .collect::<Result<_>>()?;
     Ok(Backing {
         selector: selector.clone(),
-        port,
-        port_name: None,
-        target_port: service.target_port.clone().unwrap_or(PortRef::Number(port)),
+        ports,
     })
 }
 
@@ -384,7 +431,10 @@ fn check_workloads(service: &Service, backing: &Backing, upstream: &[Object], re
         service.key_path(),
         names.join(", ")
     ));
-    if let PortRef::Name(name) = &backing.target_port {
+    for target in backing.ports.iter().map(|p| &p.target) {
+        let PortRef::Name(name) = target else {
+            continue;
+        };
         match named_container_port(&workloads, name) {
             Some((number, workload)) => report.note(format!(
                 "{}: targetPort {name} is container port {number} of {workload}",
@@ -425,10 +475,9 @@ pub fn resolve(
             .unwrap_or_default();
         let learned = backing_from_ports(service, selector, &ports, &origin)?;
         report.note(format!(
-            "{}: selector and port {} -> {} from {origin}",
+            "{}: selector and ports {} from {origin}",
             service.key_path(),
-            learned.port,
-            learned.target_port
+            learned.describe()
         ));
         apply_overrides(service, learned, &origin, report)
     } else if let Some(selector) = &service.selector {
@@ -436,10 +485,9 @@ pub fn resolve(
     } else if let Some(preset) = &service.preset {
         let learned = from_preset(service, preset, templates)?;
         report.note(format!(
-            "{}: selector and port {} -> {} from preset {preset}",
+            "{}: selector and ports {} from preset {preset}",
             service.key_path(),
-            learned.port,
-            learned.target_port
+            learned.describe()
         ));
         apply_overrides(service, learned, &format!("preset {preset}"), report)
     } else {

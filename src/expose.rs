@@ -116,13 +116,20 @@ fn direct(service: &Service, backing: &Backing) -> Exposure {
     let mut annotations = Map::new();
     annotations.insert(ANNOTATION_HOSTNAME.into(), service.hostname.as_str().into());
     annotations.extend(common_annotations(service));
-    let mut port = Map::new();
-    if let Some(name) = &backing.port_name {
-        port.insert("name".into(), name.as_str().into());
-    }
-    port.insert("port".into(), backing.port.into());
-    port.insert("targetPort".into(), backing.target_port.to_json());
-    port.insert("protocol".into(), "TCP".into());
+    let ports: Vec<Value> = backing
+        .ports
+        .iter()
+        .map(|p| {
+            let mut port = Map::new();
+            if let Some(name) = &p.name {
+                port.insert("name".into(), name.as_str().into());
+            }
+            port.insert("port".into(), p.port.into());
+            port.insert("targetPort".into(), p.target.to_json());
+            port.insert("protocol".into(), "TCP".into());
+            Value::Object(port)
+        })
+        .collect();
     Exposure {
         key_path: service.key_path(),
         template: "direct.yaml",
@@ -133,7 +140,7 @@ fn direct(service: &Service, backing: &Backing) -> Exposure {
             "annotations": annotations,
             "loadBalancerClass": LOAD_BALANCER_CLASS,
             "selector": backing.selector,
-            "ports": [port],
+            "ports": ports,
         }),
     }
 }

@@ -197,7 +197,11 @@ pub fn run(request: &Request) -> Result<Run> {
         for service in &values.services {
             // What users will type: the MagicDNS name, and for L4 the port.
             let port = match (service.mode, backings.get(&service.name)) {
-                (Mode::Direct, Some(backing)) => format!(":{}", backing.port),
+                (Mode::Direct, Some(backing)) => {
+                    let ports: Vec<String> =
+                        backing.ports.iter().map(|p| p.port.to_string()).collect();
+                    format!(":{}", ports.join(","))
+                }
                 (Mode::Ingress, _) => " (HTTPS)".to_string(),
                 _ => String::new(),
             };

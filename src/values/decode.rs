@@ -8,7 +8,7 @@ use super::fields::{
     boolean, checked, field, invalid, join, mapping, port, proxy_group, selector, string, suggest,
     tags,
 };
-use super::{Backend, Defaults, Mode, Service, Values};
+use super::{Backend, Defaults, Mode, PortRef, Service, Values};
 use crate::error::{Error, Result};
 use crate::names;
 use crate::report::Finding;
@@ -39,7 +39,7 @@ const SERVICE_KEYS: &[&str] = &[
     "preset",
     "release",
 ];
-const BACKEND_KEYS: &[&str] = &["name", "port"];
+const BACKEND_KEYS: &[&str] = &["name", "port", "ports"];
 
 /// Longest service key whose `<key>-ts-lb` is still a 63-character Service name.
 const MAX_DIRECT_KEY: usize = names::MAX_LABEL - "-ts-lb".len();
@@ -120,10 +120,54 @@ fn backend(node: &Node, path: &str) -> Result<Backend> {
         invalid(&node.location, path, "backend has no name")
             .hint("name the Service that fronts the workload, e.g. backend: {name: teleport-cluster, port: 443}")
     })?;
-    let port_node = field(entries, "port").ok_or_else(|| {
-        invalid(&node.location, path, "backend has no port")
-            .hint("give the backend Service's port, by number or by name")
-    })?;
+    let ports = match (field(entries, "port"), field(entries, "ports")) {
+        (Some(n), None) => vec![port(n, &join(path, "port"))?],
+        (None, Some(n)) => {
+            let p = join(path, "ports");
+            let NodeValue::Seq(items) = &n.value else {
+                return Err(invalid(
+                    &n.location,
+                    &p,
+                    format!("expected a list of ports, found {}", n.type_name()),
+                )
+                .hint("ports: [tls, sshproxy], by number or by name"));
+            };
+            if items.is_empty() {
+                return Err(invalid(
+                    &n.location,
+                    &p,
+                    "an empty list of ports exposes nothing",
+                ));
+            }
+            let mut out: Vec<PortRef> = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let one = port(item, &format!("{p}[{i}]"))?;
+                if out.contains(&one) {
+                    return Err(invalid(
+                        &item.location,
+                        &format!("{p}[{i}]"),
+                        format!("port {one} is listed twice"),
+                    )
+                    .hint("list each port once"));
+                }
+                out.push(one);
+            }
+            out
+        }
+        (Some(n), Some(_)) => {
+            return Err(invalid(
+                &n.location,
+                &join(path, "port"),
+                "give either `port` or `ports`, not both",
+            )
+            .hint("ports: [...] lists every port to expose"));
+        }
+        (None, None) => {
+            return Err(invalid(&node.location, path, "backend has no port").hint(
+                "give the backend Service's port, by number or by name (or `ports` for several)",
+            ));
+        }
+    };
     Ok(Backend {
         name: checked(
             name_node,
@@ -131,7 +175,8 @@ fn backend(node: &Node, path: &str) -> Result<Backend> {
             names::dns1035_label,
             "a Service name is a DNS-1035 label: lower-case letters, digits and '-', starting with a letter",
         )?,
-        port: port(port_node, &join(path, "port"))?,
+        port: ports[0].clone(),
+        ports,
         location: node.location.clone(),
     })
 }
@@ -236,6 +281,20 @@ fn service(
     let target_port = field(entries, "targetPort")
         .map(|n| port(n, &join(&path, "targetPort")))
         .transpose()?;
+    if backend.ports.len() > 1 {
+        if mode == Mode::Ingress {
+            return Err(invalid(
+                &backend.location,
+                &join(&path, "backend.ports"),
+                "an Ingress routes to one backend port",
+            )
+            .hint("use `port` with expose: ingress, or expose: direct for several TCP ports"));
+        }
+        if let Some(n) = field(entries, "targetPort") {
+            return Err(invalid(&n.location, &join(&path, "targetPort"), "targetPort applies to a single port; with several, each comes from the backend Service")
+                .hint("give the chart's manifests as upstream (or a preset), which map each port to its targetPort"));
+        }
+    }
     if mode != Mode::Direct {
         for (name, present) in [
             ("selector", selector.is_some()),
@@ -383,7 +442,6 @@ pub fn decode(root: &Node, fallback_namespace: Option<&str>) -> Result<Values> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::values::PortRef;
     use crate::yaml::parse_single;
     use std::sync::Arc;
 

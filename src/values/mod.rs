@@ -76,7 +76,10 @@ impl PortRef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backend {
     pub name: String,
+    /// The first (for an Ingress, the only) port of `ports`.
     pub port: PortRef,
+    /// Every port to expose, from `port` or `ports`; never empty.
+    pub ports: Vec<PortRef>,
     pub location: Location,
 }
 
