@@ -37,13 +37,15 @@ pub struct BackingPort {
 }
 
 impl Backing {
-    /// `443 -> 3080, 3023 -> 3023`, for notes.
+    /// `port 443 -> 3080` or `ports 443 -> 3080, 3023 -> 3023`, for notes.
     pub fn describe(&self) -> String {
-        self.ports
+        let list: Vec<String> = self
+            .ports
             .iter()
             .map(|p| format!("{} -> {}", p.port, p.target))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect();
+        let word = if list.len() == 1 { "port" } else { "ports" };
+        format!("{word} {}", list.join(", "))
     }
 }
 
@@ -475,7 +477,7 @@ pub fn resolve(
             .unwrap_or_default();
         let learned = backing_from_ports(service, selector, &ports, &origin)?;
         report.note(format!(
-            "{}: selector and ports {} from {origin}",
+            "{}: selector and {} from {origin}",
             service.key_path(),
             learned.describe()
         ));
@@ -485,7 +487,7 @@ pub fn resolve(
     } else if let Some(preset) = &service.preset {
         let learned = from_preset(service, preset, templates)?;
         report.note(format!(
-            "{}: selector and ports {} from preset {preset}",
+            "{}: selector and {} from preset {preset}",
             service.key_path(),
             learned.describe()
         ));
