@@ -10,6 +10,11 @@ use serde_json::{Map, Value};
 pub const OPERATOR_LABEL_PREFIXES: &[&str] =
     &["tailscale.com/managed", "tailscale.com/parent-resource"];
 
+/// The string at `path` (object keys) inside an object, if there is one.
+pub fn string_at<'a>(object: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(object, |v, key| v.get(key))?.as_str()
+}
+
 /// What Argo CD and Kubernetes use to tell objects apart.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Identity {

@@ -13,8 +13,7 @@ use serde_json::Value;
 use crate::expose::{
     ANNOTATION_EXPOSE, ANNOTATION_PROXY_GROUP, INGRESS_CLASS, LOAD_BALANCER_CLASS,
 };
-use crate::manifest::Identity;
-use crate::split::is_egress;
+use crate::manifest::{Identity, string_at as text};
 
 /// How the operator treats an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +69,19 @@ pub const TABLE: &[Rule] = &[
 /// values of ignored fields; the second is what makes that predictable.
 pub const SYNC_OPTIONS: &[&str] = &["RespectIgnoreDifferences=true", "ServerSideApply=true"];
 
-fn text<'a>(object: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(object, |v, k| v.get(k))?.as_str()
+/// Annotations that make a Service an egress proxy to a tailnet target
+/// (`ts-tailnet-target-ip` is the deprecated spelling still read).
+pub const EGRESS_ANNOTATIONS: &[&str] = &[
+    "tailscale.com/tailnet-fqdn",
+    "tailscale.com/tailnet-ip",
+    "tailscale.com/ts-tailnet-target-ip",
+];
+
+/// An egress Service: it names a tailnet target instead of exposing pods.
+pub fn is_egress(object: &Value) -> bool {
+    object["metadata"]["annotations"]
+        .as_object()
+        .is_some_and(|a| EGRESS_ANNOTATIONS.iter().any(|k| a.contains_key(*k)))
 }
 
 /// The operator's role for an object, if it has one.

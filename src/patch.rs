@@ -5,15 +5,11 @@
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::manifest;
+use crate::manifest::{self, string_at};
 use crate::values::{PatchSpec, PatchTarget};
 
 fn matches(target: &PatchTarget, object: &Value) -> bool {
-    let text = |path: &[&str]| {
-        path.iter()
-            .try_fold(object, |v, k| v.get(k))
-            .and_then(Value::as_str)
-    };
+    let text = |path: &[&str]| string_at(object, path);
     target
         .api_version
         .as_deref()

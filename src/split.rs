@@ -15,7 +15,8 @@ use crate::expose::{
     ANNOTATION_EXPOSE, ANNOTATION_HOSTNAME, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS,
     LABEL_PROXY_CLASS, LOAD_BALANCER_CLASS, plan_error,
 };
-use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES};
+use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES, string_at};
+use crate::ownership::{self, Role, is_egress};
 use crate::report::Report;
 use crate::upstream::Object;
 use crate::values::{Mode, Service, Values};
@@ -29,14 +30,6 @@ const MARKERS: &[&str] = &[
     LABEL_PROXY_CLASS,
 ];
 
-/// Annotations that make a Service an egress proxy to a tailnet target
-/// (`ts-tailnet-target-ip` is the deprecated spelling still read).
-pub const EGRESS_ANNOTATIONS: &[&str] = &[
-    "tailscale.com/tailnet-fqdn",
-    "tailscale.com/tailnet-ip",
-    "tailscale.com/ts-tailnet-target-ip",
-];
-
 /// Service fields that only mean something for a LoadBalancer.
 const LOAD_BALANCER_FIELDS: &[&str] = &[
     "loadBalancerClass",
@@ -47,25 +40,13 @@ const LOAD_BALANCER_FIELDS: &[&str] = &[
     "healthCheckNodePort",
 ];
 
-fn string_at<'a>(object: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(object, |v, key| v.get(key))?.as_str()
-}
-
 fn is_tailscale_load_balancer(object: &Value) -> bool {
     string_at(object, &["spec", "loadBalancerClass"]) == Some(LOAD_BALANCER_CLASS)
 }
 
-/// An egress Service: it names a tailnet target instead of exposing pods.
-pub fn is_egress(object: &Value) -> bool {
-    object["metadata"]["annotations"]
-        .as_object()
-        .is_some_and(|a| EGRESS_ANNOTATIONS.iter().any(|k| a.contains_key(*k)))
-}
-
 /// Whether the operator would give this Service a device.
 fn is_exposed(object: &Value) -> bool {
-    string_at(object, &["metadata", "annotations", ANNOTATION_EXPOSE]) == Some("true")
-        || is_tailscale_load_balancer(object)
+    ownership::role(object) == Some(Role::ServiceIngress)
 }
 
 fn is_headless(object: &Value) -> bool {

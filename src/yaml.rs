@@ -344,27 +344,12 @@ pub fn with_parser_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-fn on_parser_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
-    if BIG_STACK.with(std::cell::Cell::get) {
-        return parse();
-    }
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("yaml-parse".into())
-            .stack_size(PARSER_STACK_BYTES)
-            .spawn_scoped(scope, parse)
-            .expect("spawning the parser thread")
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
-}
-
 /// Reads a multi-document stream. Empty and comment-only documents are
 /// dropped, as Argo CD drops them.
 pub fn parse_documents(text: &str, file: &Arc<str>) -> Result<Vec<Node>> {
     check_size(text, file)?;
     let docs: Vec<Option<Spanned<Raw>>> =
-        on_parser_stack(|| serde_saphyr::from_multiple_with_options(text, read_options()))
+        with_parser_stack(|| serde_saphyr::from_multiple_with_options(text, read_options()))
             .map_err(|e| syntax_error(&e, file))?;
     Ok(docs
         .into_iter()
@@ -470,7 +455,7 @@ fn parse_json_object(text: &str, file: &Arc<str>) -> Option<Result<Document>> {
     // serde_json stops at 128 levels; deeper text falls back to the YAML
     // reader, whose budget refuses it.
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed = on_parser_stack(|| {
+    let parsed = with_parser_stack(|| {
         Unique::deserialize(&mut deserializer).and_then(|v| deserializer.end().map(|()| v))
     });
     match parsed {
@@ -503,7 +488,7 @@ pub fn parse_manifests(text: &str, file: &Arc<str>) -> Result<Vec<Document>> {
         return Ok(vec![document]);
     }
     let docs: Vec<Option<Spanned<Value>>> =
-        on_parser_stack(|| serde_saphyr::from_multiple_with_options(text, read_options()))
+        with_parser_stack(|| serde_saphyr::from_multiple_with_options(text, read_options()))
             .map_err(|e| syntax_error(&e, file))?;
     Ok(docs
         .into_iter()

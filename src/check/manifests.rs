@@ -224,20 +224,20 @@ fn object_checks(s: &Subject, extra: &Extra, out: &mut Vec<Diagnostic>) {
     if annotation(object, ANNOTATION_PROXY_GROUP) == Some("") {
         push(out, "TS009", "tailscale.com/proxy-group is \"\"".into());
     }
-    if is_service && claim(object).is_some() {
-        let hostname = claim(object).unwrap_or_default();
-        if let Err(why) = names::hostname(&hostname) {
-            let source = if annotation(object, ANNOTATION_HOSTNAME).is_some() {
-                "tailscale.com/hostname"
-            } else {
-                "the default <namespace>-<name>"
-            };
-            push(
-                out,
-                "TS010",
-                format!("hostname {hostname:?} ({source}) {why}"),
-            );
-        }
+    if is_service
+        && let Some(hostname) = claim(object)
+        && let Err(why) = names::hostname(&hostname)
+    {
+        let source = if annotation(object, ANNOTATION_HOSTNAME).is_some() {
+            "tailscale.com/hostname"
+        } else {
+            "the default <namespace>-<name>"
+        };
+        push(
+            out,
+            "TS010",
+            format!("hostname {hostname:?} ({source}) {why}"),
+        );
     }
     if let Some(tags) = annotation(object, ANNOTATION_TAGS) {
         for tag in tags.split(',') {

@@ -28,9 +28,9 @@ use crate::expose::{
 };
 use crate::generate::{self, Request};
 use crate::location::Location;
-use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES};
+use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES, string_at as text};
 use crate::names;
-use crate::ownership;
+use crate::ownership::{self, Role};
 use crate::upstream::Object;
 use crate::values::{Mode, Source};
 use crate::yaml;
@@ -48,10 +48,6 @@ pub struct Extra {
     pub logs: Vec<Source>,
     /// The operator version as (major, minor), e.g. (1, 90).
     pub operator_version: Option<(u32, u32)>,
-}
-
-fn text<'a>(object: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(object, |v, k| v.get(k))?.as_str()
 }
 
 fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
@@ -74,26 +70,19 @@ impl Subject {
 /// it a device.
 fn claim(object: &Value) -> Option<String> {
     let id = Identity::of(object);
-    match id.kind.as_str() {
-        "Service" => {
-            let exposed = annotation(object, ANNOTATION_EXPOSE) == Some("true")
-                || text(object, &["spec", "loadBalancerClass"]) == Some(LOAD_BALANCER_CLASS);
-            if !exposed || crate::split::is_egress(object) {
-                return None;
-            }
-            Some(
-                annotation(object, ANNOTATION_HOSTNAME)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("{}-{}", id.namespace, id.name)),
-            )
-        }
-        "Ingress" if text(object, &["spec", "ingressClassName"]) == Some(INGRESS_CLASS) => Some(
+    match ownership::role(object)? {
+        Role::ServiceIngress => Some(
+            annotation(object, ANNOTATION_HOSTNAME)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{}-{}", id.namespace, id.name)),
+        ),
+        Role::Ingress => Some(
             object["spec"]["tls"][0]["hosts"][0]
                 .as_str()
                 .map(|h| h.split('.').next().unwrap_or(h).to_string())
                 .unwrap_or_else(|| format!("{}-{}-ingress", id.namespace, id.name)),
         ),
-        _ => None,
+        Role::EgressProxyGroup | Role::EgressStandalone => None,
     }
 }
 
