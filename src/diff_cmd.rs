@@ -180,7 +180,7 @@ fn golden(args: &DiffArgs, dir: &Path, notes: &mut Vec<String>) -> anyhow::Resul
     }
     let mut apps = Vec::new();
     for case in cases {
-        if case.join("requires-helm").exists() && !helm_runs() {
+        if case.join("requires-helm").exists() && !argocd_tailscale_plugin::helm::runs() {
             notes.push(format!("skipped {}: helm is not installed", case.display()));
             continue;
         }
@@ -239,15 +239,6 @@ fn golden(args: &DiffArgs, dir: &Path, notes: &mut Vec<String>) -> anyhow::Resul
         apps.push(AppDiff { app: name, changes });
     }
     Ok(apps)
-}
-
-fn helm_runs() -> bool {
-    std::process::Command::new(argocd_tailscale_plugin::helm::binary())
-        .arg("version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 fn color(choice: ColorChoice) -> bool {

@@ -24,6 +24,16 @@ pub fn binary() -> OsString {
     std::env::var_os("HELM_BINARY").unwrap_or_else(|| "helm".into())
 }
 
+/// Whether the helm binary runs here (`helm version` succeeds).
+pub fn runs() -> bool {
+    Command::new(binary())
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Charts helm fetches itself; everything else is a path in the repository.
 fn is_remote(chart: &str) -> bool {
     ["oci://", "https://", "http://"]

@@ -222,12 +222,7 @@ impl Runner<'_> {
 /// Whether a `helm` binary runs here. Without one, helm cases are skipped
 /// and say so, unless `REQUIRE_HELM=1` (as CI sets it) makes that a failure.
 pub fn helm_available(case: &Path) -> bool {
-    let runs = Command::new(std::env::var_os("HELM_BINARY").unwrap_or_else(|| "helm".into()))
-        .arg("version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let runs = argocd_tailscale_plugin::helm::runs();
     if !runs {
         let required = std::env::var_os("REQUIRE_HELM").is_some_and(|v| v == "1");
         assert!(
