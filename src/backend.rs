@@ -3,16 +3,22 @@
 //!
 //! Learned, in this order, from the backend Service in the upstream
 //! manifests, from an explicit `selector`/`targetPort` in the values, or
-//! from a chart preset. What the values say explicitly wins, with a warning
-//! when it disagrees with the chart, because that disagreement is exactly
-//! how the story's hand-written `-ts-lb` went wrong.
+//! from a chart preset. Values may narrow what the chart says (a subset of
+//! its pods, all of one component, listening on the port), never replace
+//! it: a hand-written selector that replaced the chart's is exactly how the
+//! story's `-ts-lb` reached the auth pods on a port nobody listened on.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ErrorKind, Result};
+use crate::gate::claims::{
+    ContainerPort, component, container_ports, find_service, has_workloads, in_namespace,
+    matching_workloads, shown_component, string_map, target_declared,
+};
 use crate::manifest::Identity;
 use crate::render::Templates;
 use crate::report::Report;
@@ -23,6 +29,8 @@ use crate::values::{PortRef, Service};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backing {
     pub selector: BTreeMap<String, String>,
+    /// `ipFamilies` and `ipFamilyPolicy` of the backend Service, when set.
+    pub ip: Map<String, Value>,
     /// One entry per requested backend port, in the order asked for.
     pub ports: Vec<BackingPort>,
 }
@@ -49,101 +57,13 @@ impl Backing {
     }
 }
 
-/// Kinds whose pods a Service selector can match, and where their pod
-/// labels live.
-pub fn pod_template(object: &Value) -> Option<&Value> {
-    match object.get("kind")?.as_str()? {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            object.get("spec")?.get("template")
-        }
-        "CronJob" => object
-            .get("spec")?
-            .get("jobTemplate")?
-            .get("spec")?
-            .get("template"),
-        "Pod" => Some(object),
-        _ => None,
-    }
-}
-
-fn labels_of(pod: &Value) -> Option<&serde_json::Map<String, Value>> {
-    pod.get("metadata")?.get("labels")?.as_object()
-}
-
-fn string_map(value: Option<&Value>) -> Option<BTreeMap<String, String>> {
-    value?
-        .as_object()?
-        .iter()
-        .map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-        .collect()
-}
-
-fn in_namespace(object: &Value, namespace: &str) -> bool {
-    // Charts often leave the namespace to Argo CD's destination.
-    match object
-        .get("metadata")
-        .and_then(|m| m.get("namespace"))
-        .and_then(Value::as_str)
-    {
-        Some(ns) => ns == namespace,
-        None => true,
-    }
-}
-
-/// The Service `name` in `namespace` among the upstream objects.
-pub fn find_service<'a>(objects: &'a [Object], namespace: &str, name: &str) -> Option<&'a Object> {
-    objects.iter().find(|o| {
-        o.value["kind"] == "Service"
-            && o.value["apiVersion"] == "v1"
-            && o.value["metadata"]["name"] == name
-            && in_namespace(&o.value, namespace)
-    })
-}
-
-/// Workloads in `namespace` whose pods carry every label of `selector`.
-pub fn matching_workloads<'a>(
-    objects: &'a [Object],
-    namespace: &str,
-    selector: &BTreeMap<String, String>,
-) -> Vec<&'a Object> {
-    objects
-        .iter()
-        .filter(|o| in_namespace(&o.value, namespace))
-        .filter(|o| {
-            pod_template(&o.value)
-                .and_then(labels_of)
-                .is_some_and(|labels| {
-                    selector
-                        .iter()
-                        .all(|(k, v)| labels.get(k).and_then(Value::as_str) == Some(v))
-                })
-        })
-        .collect()
-}
-
-/// The `app.kubernetes.io/component` of a workload's pods ("" when unset).
-pub fn component(object: &Object) -> String {
-    pod_template(&object.value)
-        .and_then(labels_of)
-        .and_then(|l| l.get("app.kubernetes.io/component"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
-}
-
 /// The container port named `name` in the pods of `workloads`.
 fn named_container_port(workloads: &[&Object], name: &str) -> Option<(u64, Identity)> {
     workloads.iter().find_map(|w| {
-        let spec = pod_template(&w.value)?.get("spec")?;
-        spec.get("containers")?
-            .as_array()?
-            .iter()
-            .find_map(|c| {
-                c.get("ports")?.as_array()?.iter().find_map(|p| {
-                    (p.get("name")?.as_str()? == name).then(|| p.get("containerPort")?.as_u64())?
-                })
-            })
-            .map(|n| (n, Identity::of(&w.value)))
+        container_ports(&w.value)
+            .into_iter()
+            .find(|p| p.name.as_deref() == Some(name))
+            .map(|p| (p.number, Identity::of(&w.value)))
     })
 }
 
@@ -234,46 +154,234 @@ fn backing_from_ports(
     }
     Ok(Backing {
         selector,
+        ip: Map::new(),
         ports: out,
     })
 }
 
-/// Explicit `selector` and `targetPort` in the values win over what was
-/// learned, with a warning when they disagree.
-fn apply_overrides(
+fn shown(selector: &BTreeMap<String, String>) -> String {
+    json!(selector).to_string()
+}
+
+/// Whether `narrow` carries every label of `wide` with the same value, so
+/// it selects a subset of `wide`'s pods whatever the pods are.
+fn label_superset(narrow: &BTreeMap<String, String>, wide: &BTreeMap<String, String>) -> bool {
+    wide.iter().all(|(k, v)| narrow.get(k) == Some(v))
+}
+
+/// A value that would replace what the chart says: an error finding at
+/// the values key (TS003 for a selector, TS006 for a targetPort), so that
+/// `check` reports every one and `generate` refuses the run.
+fn refuse(
+    findings: &mut Vec<Diagnostic>,
+    code: &'static str,
+    service: &Service,
+    field: &str,
+    message: String,
+    hint: &str,
+) {
+    findings.push(
+        Diagnostic::new(code, format!("{message}; {hint}"))
+            .severity(Severity::Error)
+            .at(Some(&service.location))
+            .key_path(Some(format!("{}.{field}", service.key_path()))),
+    );
+}
+
+const SELECTOR_HINT: &str = "remove selector to use the backend Service's own, or add labels to it (such as app.kubernetes.io/component) so that it picks some of the backend's pods";
+const TARGET_PORT_HINT: &str = "remove targetPort: the plugin takes it from the backend Service, which knows where its pods listen";
+
+/// The workloads `selector` reaches in the service's namespace.
+fn reached<'a>(
+    upstream: &'a [Object],
+    service: &Service,
+    selector: &BTreeMap<String, String>,
+) -> Vec<&'a Object> {
+    matching_workloads(
+        upstream.iter().map(|o| &o.value),
+        &service.namespace,
+        selector,
+    )
+    .into_iter()
+    .map(|i| &upstream[i])
+    .collect()
+}
+
+fn names(workloads: &[&Object]) -> String {
+    if workloads.is_empty() {
+        return "none".into();
+    }
+    workloads
+        .iter()
+        .map(|w| Identity::of(&w.value).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Values may narrow the learned selector and targetPort, never replace
+/// them (DESIGN promise 2). `upstream` holds the workloads, when known.
+fn narrow(
     service: &Service,
     mut backing: Backing,
     origin: &str,
-    report: &mut Report,
+    upstream: &[Object],
+    findings: &mut Vec<Diagnostic>,
 ) -> Backing {
+    let known = has_workloads(upstream.iter().map(|o| &o.value), &service.namespace);
     if let Some(selector) = &service.selector
         && *selector != backing.selector
     {
-        report.warn(
-            &service.location,
-            format!(
-                "{}.selector {} differs from the selector of {origin} {}; using the values, which may select other pods",
-                service.key_path(),
-                json!(selector),
-                json!(backing.selector)
-            ),
-        );
-        backing.selector = selector.clone();
+        if known {
+            let wide = reached(upstream, service, &backing.selector);
+            let narrow = reached(upstream, service, selector);
+            let outside: Vec<&Object> = narrow
+                .iter()
+                .filter(|w| !wide.iter().any(|x| std::ptr::eq(*x, **w)))
+                .copied()
+                .collect();
+            let components: BTreeSet<&str> = narrow.iter().map(|w| component(&w.value)).collect();
+            let problem = if narrow.is_empty() {
+                Some("selects no workload".to_string())
+            } else if !outside.is_empty() {
+                Some(format!(
+                    "also selects {}, which the backend does not",
+                    names(&outside)
+                ))
+            } else if components.len() > 1 {
+                Some(format!(
+                    "selects workloads of several components ({})",
+                    components
+                        .iter()
+                        .map(|c| shown_component(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                refuse(
+                    findings,
+                    "TS003",
+                    service,
+                    "selector",
+                    format!(
+                        "selector {} {problem}: values may narrow the backend's selector, never replace it; {origin} selects {} with {}, the values' selector selects {}",
+                        shown(selector),
+                        names(&wide),
+                        shown(&backing.selector),
+                        names(&narrow)
+                    ),
+                    SELECTOR_HINT,
+                );
+            } else {
+                backing.selector = selector.clone();
+            }
+        } else if !label_superset(selector, &backing.selector) {
+            refuse(
+                findings,
+                "TS003",
+                service,
+                "selector",
+                format!(
+                    "selector {} is not a narrowing of {origin}'s selector {}: it lacks some of its labels, and no workload in the upstream manifests shows which pods it would select",
+                    shown(selector),
+                    shown(&backing.selector)
+                ),
+                SELECTOR_HINT,
+            );
+        } else {
+            backing.selector = selector.clone();
+        }
     }
     // targetPort applies to a single port (the values refuse it with several).
     if let (Some(target), [only]) = (&service.target_port, backing.ports.as_mut_slice())
         && *target != only.target
     {
-        report.warn(
-            &service.location,
-            format!(
-                "{}.targetPort {target} differs from {origin}, which sends port {} to {}; using the values",
-                service.key_path(),
-                only.port,
-                only.target
-            ),
+        // The pods the values meant, even when their selector was refused.
+        let pods = reached(
+            upstream,
+            service,
+            service.selector.as_ref().unwrap_or(&backing.selector),
         );
-        only.target = target.clone();
+        let declared: Vec<ContainerPort> = pods
+            .iter()
+            .flat_map(|w| container_ports(&w.value))
+            .collect();
+        if declared.is_empty() || !target_declared(&target.to_json(), &declared) {
+            let listening = if declared.is_empty() {
+                "no selected workload declares its ports, so it cannot be verified".to_string()
+            } else {
+                format!(
+                    "the selected containers ({}) declare {}",
+                    names(&pods),
+                    declared
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            refuse(
+                findings,
+                "TS006",
+                service,
+                "targetPort",
+                format!(
+                    "targetPort {target} replaces {origin}'s targetPort {} for port {}, and {listening}",
+                    only.target, only.port
+                ),
+                TARGET_PORT_HINT,
+            );
+        } else {
+            only.target = target.clone();
+        }
+    }
+    backing
+}
+
+/// Against a preset there are no pods to look at: a values selector must
+/// carry every label of the preset's, and a targetPort must be the preset's.
+fn narrow_preset(
+    service: &Service,
+    mut backing: Backing,
+    origin: &str,
+    findings: &mut Vec<Diagnostic>,
+) -> Backing {
+    if let Some(selector) = &service.selector
+        && *selector != backing.selector
+    {
+        if !label_superset(selector, &backing.selector) {
+            refuse(
+                findings,
+                "TS003",
+                service,
+                "selector",
+                format!(
+                    "selector {} is not a narrowing of {origin}'s selector {}: values may add labels to it, never drop or change one",
+                    shown(selector),
+                    shown(&backing.selector)
+                ),
+                SELECTOR_HINT,
+            );
+            return backing;
+        }
+        backing.selector = selector.clone();
+    }
+    if let (Some(target), [only]) = (&service.target_port, backing.ports.as_slice())
+        && *target != only.target
+    {
+        refuse(
+            findings,
+            "TS006",
+            service,
+            "targetPort",
+            format!(
+                "targetPort {target} replaces {origin}'s targetPort {} for port {}",
+                only.target, only.port
+            ),
+            TARGET_PORT_HINT,
+        );
     }
     backing
 }
@@ -348,6 +456,7 @@ fn from_values(service: &Service, selector: &BTreeMap<String, String>) -> Result
         .collect::<Result<_>>()?;
     Ok(Backing {
         selector: selector.clone(),
+        ip: Map::new(),
         ports,
     })
 }
@@ -386,69 +495,32 @@ fn missing(service: &Service, upstream: &[Object]) -> Error {
     }
 }
 
-/// Checks the pods a selector reaches among the upstream workloads and
-/// says which they are.
-fn check_workloads(service: &Service, backing: &Backing, upstream: &[Object], report: &mut Report) {
-    let workloads = matching_workloads(upstream, &service.namespace, &backing.selector);
+/// Says which pods a selector reaches among the upstream workloads and
+/// where a named targetPort lands. Conflicts in what it reaches are the
+/// gate's to find, on the final stream.
+fn describe_workloads(
+    service: &Service,
+    backing: &Backing,
+    upstream: &[Object],
+    report: &mut Report,
+) {
+    let workloads = reached(upstream, service, &backing.selector);
     if workloads.is_empty() {
-        report.warn(
-            &service.location,
-            format!(
-                "{}: selector {} matches no workload in the upstream manifests; the Service would have no endpoints",
-                service.key_path(),
-                json!(backing.selector)
-            ),
-        );
         return;
-    }
-    let components: BTreeSet<String> = workloads.iter().map(|w| component(w)).collect();
-    let names: Vec<String> = workloads
-        .iter()
-        .map(|w| Identity::of(&w.value).to_string())
-        .collect();
-    if components.len() > 1 {
-        let list: Vec<String> = components
-            .iter()
-            .map(|c| {
-                if c.is_empty() {
-                    "(none)".into()
-                } else {
-                    c.clone()
-                }
-            })
-            .collect();
-        report.warn(
-            &service.location,
-            format!(
-                "{}: selector {} matches workloads of several components ({}): {}",
-                service.key_path(),
-                json!(backing.selector),
-                list.join(", "),
-                names.join(", ")
-            ),
-        );
     }
     report.note(format!(
         "{}: selects {}",
         service.key_path(),
-        names.join(", ")
+        names(&workloads)
     ));
     for target in backing.ports.iter().map(|p| &p.target) {
-        let PortRef::Name(name) = target else {
-            continue;
-        };
-        match named_container_port(&workloads, name) {
-            Some((number, workload)) => report.note(format!(
+        if let PortRef::Name(name) = target
+            && let Some((number, workload)) = named_container_port(&workloads, name)
+        {
+            report.note(format!(
                 "{}: targetPort {name} is container port {number} of {workload}",
                 service.key_path()
-            )),
-            None => report.warn(
-                &service.location,
-                format!(
-                    "{}: targetPort {name:?} is a name no selected container declares; traffic would go nowhere",
-                    service.key_path()
-                ),
-            ),
+            ));
         }
     }
 }
@@ -459,10 +531,13 @@ pub fn resolve(
     upstream: &[Object],
     templates: &Templates,
     report: &mut Report,
+    findings: &mut Vec<Diagnostic>,
 ) -> Result<Backing> {
-    let backing = if let Some(object) =
-        find_service(upstream, &service.namespace, &service.backend.name)
+    let values = upstream.iter().map(|o| &o.value);
+    let backing = if let Some(index) =
+        find_service(values, &service.namespace, &service.backend.name)
     {
+        let object = &upstream[index];
         let origin = format!("{} ({})", Identity::of(&object.value), object.location);
         let selector = string_map(object.value.get("spec").and_then(|s| s.get("selector")))
             .filter(|s| !s.is_empty())
@@ -475,36 +550,78 @@ pub fn resolve(
             .as_array()
             .cloned()
             .unwrap_or_default();
-        let learned = backing_from_ports(service, selector, &ports, &origin)?;
-        report.note(format!(
-            "{}: selector and {} from {origin}",
-            service.key_path(),
-            learned.describe()
-        ));
-        apply_overrides(service, learned, &origin, report)
+        let mut learned = backing_from_ports(service, selector, &ports, &origin)?;
+        // The tailnet proxy reaches the -ts-lb's cluster IP: it must be of
+        // a family the backend's pods serve.
+        for field in IP_FIELDS {
+            if let Some(value) = object.value["spec"].get(*field) {
+                learned.ip.insert((*field).to_string(), value.clone());
+            }
+        }
+        let narrowed = narrow(service, learned.clone(), &origin, upstream, findings);
+        report.note(describe_origin(service, &learned, &narrowed, &origin));
+        narrowed
     } else if let Some(selector) = &service.selector {
-        from_values(service, selector)?
+        let backing = from_values(service, selector)?;
+        report.note(format!(
+            "{}: selector and {} from the values, unverified: no upstream manifests or preset show the backend's pods",
+            service.key_path(),
+            backing.describe()
+        ));
+        backing
     } else if let Some(preset) = &service.preset {
         let learned = from_preset(service, preset, templates)?;
-        report.note(format!(
-            "{}: selector and {} from preset {preset}",
-            service.key_path(),
-            learned.describe()
-        ));
-        apply_overrides(service, learned, &format!("preset {preset}"), report)
+        let origin = format!("preset {preset}");
+        let narrowed = narrow_preset(service, learned.clone(), &origin, findings);
+        report.note(describe_origin(service, &learned, &narrowed, &origin));
+        narrowed
     } else {
         return Err(missing(service, upstream));
     };
-    if !upstream.is_empty() {
-        check_workloads(service, &backing, upstream, report);
-    }
+    describe_workloads(service, &backing, upstream, report);
     Ok(backing)
+}
+
+/// Backend Service fields carried to the generated Service.
+pub const IP_FIELDS: &[&str] = &["ipFamilies", "ipFamilyPolicy"];
+
+/// Where the selector and ports came from, saying so when the values
+/// narrowed them.
+fn describe_origin(service: &Service, learned: &Backing, used: &Backing, origin: &str) -> String {
+    let mut parts = Vec::new();
+    if used.selector == learned.selector {
+        parts.push("selector".to_string());
+    }
+    if used.ports == learned.ports {
+        parts.push(used.describe());
+    }
+    let mut line = format!("{}: ", service.key_path());
+    if parts.is_empty() {
+        line.push_str(&format!(
+            "selector and {} narrowed by the values from {origin}",
+            used.describe()
+        ));
+    } else {
+        line.push_str(&format!("{} from {origin}", parts.join(" and ")));
+        if used.selector != learned.selector {
+            line.push_str(&format!(
+                "; selector {} narrowed by the values",
+                shown(&used.selector)
+            ));
+        }
+        if used.ports != learned.ports {
+            line.push_str(&format!("; {} narrowed by the values", used.describe()));
+        }
+    }
+    line
 }
 
 /// For `ingress`: when the backend Service is among the upstream objects,
 /// its port must exist.
 pub fn check_ingress(service: &Service, upstream: &[Object]) -> Result<()> {
-    if let Some(object) = find_service(upstream, &service.namespace, &service.backend.name) {
+    let values = upstream.iter().map(|o| &o.value);
+    if let Some(index) = find_service(values, &service.namespace, &service.backend.name) {
+        let object = &upstream[index];
         let ports = object.value["spec"]["ports"]
             .as_array()
             .cloned()

@@ -366,7 +366,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<Printed> {
         });
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let request = request(&args.input, &cwd)?;
+    let mut request = request(&args.input, &cwd)?;
     let read =
         |file: &Option<String>, key: &str| -> argocd_tailscale_plugin::Result<Option<Source>> {
             file.as_deref()
@@ -398,8 +398,8 @@ fn check(args: &CheckArgs) -> anyhow::Result<Printed> {
             .iter()
             .map(|f| read_source(&request.repo, &cwd, f, "--log"))
             .collect::<argocd_tailscale_plugin::Result<_>>()?,
-        operator_version,
     };
+    request.operator_version = operator_version;
     let diagnostics = check::check(&request, &extra)?;
     let failing = |d: &&diagnostic::Diagnostic| {
         d.severity == diagnostic::Severity::Error

@@ -13,6 +13,9 @@ pub enum Severity {
     Error,
     Warning,
     Info,
+    /// Found in the inputs and repaired by `generate`: it does not reach
+    /// the cluster, and is shown so the chart can be fixed at its source.
+    Repaired,
 }
 
 impl Severity {
@@ -21,6 +24,7 @@ impl Severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Info => "info",
+            Severity::Repaired => "repaired",
         }
     }
 
@@ -28,7 +32,7 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
-            Severity::Info => "note",
+            Severity::Info | Severity::Repaired => "note",
         }
     }
 }
@@ -80,7 +84,7 @@ pub const CODES: &[Code] = &[
     Code {
         id: "TS005",
         name: "selector-matches-several-components",
-        severity: Severity::Warning,
+        severity: Severity::Error,
         title: "a selector matches workloads of several components",
         explanation: "Connections are spread over pods of different components, so some of them land on pods that do not serve the protocol.",
         fix: "Add the app.kubernetes.io/component label of the component to expose to the selector.",
@@ -104,7 +108,7 @@ pub const CODES: &[Code] = &[
     Code {
         id: "TS008",
         name: "expose-on-headless",
-        severity: Severity::Warning,
+        severity: Severity::Error,
         title: "tailscale.com/expose on a headless Service",
         explanation: "The operator exposes only Services with a cluster IP (or ExternalName); on a headless Service (clusterIP: None) the annotation is silently ignored.",
         fix: "Expose a Service with a cluster IP, or use expose: direct, which generates one.",
@@ -172,6 +176,22 @@ pub const CODES: &[Code] = &[
         title: "the chart's own Service is a LoadBalancer of class tailscale",
         explanation: "Argo CD applies the chart's Service and the operator writes its finalizer and status.loadBalancer: two writers on one object. Any later change to the chart's Service (type, annotations) also moves the device.",
         fix: "Keep the chart's Service a ClusterIP (service.type: ClusterIP) and expose through <name>-ts-lb, which only the plugin renders (expose: direct); generate repairs the chart's Service and reports it.",
+    },
+    Code {
+        id: "TS017",
+        name: "operator-owned-field",
+        severity: Severity::Error,
+        title: "an object renders a field the cluster writes",
+        explanation: "The operator writes status and its finalizer on every object it serves. A rendered status is dropped by the API server or fought over; a rendered metadata.finalizers list makes every sync strip the operator's finalizer, so deleting the object can leave its proxy and device behind.",
+        fix: "Remove status and metadata.finalizers from the manifests, templates and patches; the plugin's ignore-differences entries cover what the operator writes.",
+    },
+    Code {
+        id: "TS018",
+        name: "rejected-by-api-server",
+        severity: Severity::Error,
+        title: "a name, label or annotation the API server rejects",
+        explanation: "Kubernetes validates names (DNS labels and subdomains), label keys and values (at most 63 characters of letters, digits, '-', '_' and '.'), annotation keys and the total size of annotations. One invalid object fails the whole Argo CD sync.",
+        fix: "Change the value to one the API server accepts; for a label value, at most 63 characters, starting and ending with a letter or digit.",
     },
     Code {
         id: "TS101",
@@ -299,6 +319,9 @@ pub struct Diagnostic {
     pub code: &'static str,
     pub severity: Severity,
     pub message: String,
+    /// The key path of the values or patch entry at fault, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// The object concerned (`Service teleport/teleport-cluster-auth`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -319,6 +342,7 @@ impl Diagnostic {
             code: code.id,
             severity: code.severity,
             message: message.into(),
+            key: None,
             object: None,
             file: None,
             line: None,
@@ -337,9 +361,41 @@ impl Diagnostic {
         self
     }
 
+    pub fn key_path(mut self, key: Option<String>) -> Diagnostic {
+        self.key = key;
+        self
+    }
+
     pub fn object(mut self, object: impl Into<String>) -> Diagnostic {
         self.object = Some(object.into());
         self
+    }
+
+    /// Where the finding points, when it has a place.
+    pub fn location(&self) -> Option<crate::location::Location> {
+        let file = self.file.as_deref()?;
+        Some(crate::location::Location::new(
+            &std::sync::Arc::from(file),
+            self.line.unwrap_or(1),
+            self.column.unwrap_or(1),
+        ))
+    }
+
+    /// `file:line:col: key: [TS001] object: message`, for lists on stderr.
+    pub fn one_line(&self) -> String {
+        let mut line = String::new();
+        if let Some(location) = self.location() {
+            let _ = write!(line, "{location}: ");
+        }
+        if let Some(key) = &self.key {
+            let _ = write!(line, "{key}: ");
+        }
+        let _ = write!(line, "[{}] ", self.code);
+        if let Some(object) = &self.object {
+            let _ = write!(line, "{object}: ");
+        }
+        line.push_str(&self.message);
+        line
     }
 
     pub fn severity(mut self, severity: Severity) -> Diagnostic {
@@ -360,6 +416,9 @@ pub fn text(diagnostics: &[Diagnostic]) -> String {
                 d.column.unwrap_or(1)
             );
         }
+        if let Some(key) = &d.key {
+            let _ = writeln!(out, "  key: {key}");
+        }
         if let Some(object) = &d.object {
             let _ = writeln!(out, "  object: {object}");
         }
@@ -367,12 +426,15 @@ pub fn text(diagnostics: &[Diagnostic]) -> String {
         let _ = writeln!(out, "  fix: {}\n", d.fix);
     }
     let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let _ = writeln!(
         out,
-        "{} errors, {} warnings, {} notes",
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Info)
+        "{}, {}, {}, {}",
+        plural(count(Severity::Error), "error", "errors"),
+        plural(count(Severity::Warning), "warning", "warnings"),
+        plural(count(Severity::Info), "note", "notes"),
+        plural(count(Severity::Repaired), "repaired", "repaired")
     );
     out
 }

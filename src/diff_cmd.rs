@@ -79,6 +79,7 @@ fn read_stream(repo: &Repo, cwd: &Path, path: &str) -> anyhow::Result<Vec<Value>
         (path.to_string(), repo.read(cwd, path, "diff")?)
     };
     Ok(upstream::read(&text, &Arc::from(name))?
+        .objects
         .into_iter()
         .map(|o| o.value)
         .collect())
@@ -214,6 +215,7 @@ fn golden(args: &DiffArgs, dir: &Path, notes: &mut Vec<String>) -> anyhow::Resul
         }
         let expected_objects: Vec<Value> =
             upstream::read(&expected, &Arc::from(expected_path.display().to_string()))?
+                .objects
                 .into_iter()
                 .map(|o| o.value)
                 .collect();

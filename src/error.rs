@@ -32,6 +32,8 @@ pub enum ErrorKind {
     Interrupted,
     /// A command-line or environment setting that cannot be used.
     Usage,
+    /// The gate found that the final stream would break a promise.
+    Conflict,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +44,9 @@ pub struct Error {
     pub key_path: Option<String>,
     pub message: String,
     pub hint: Option<String>,
+    /// The number of the diagnostic code (10 for `TS010`) when `check` has
+    /// one for this error; a number keeps every `Result` small.
+    pub code: Option<std::num::NonZeroU16>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -54,6 +59,7 @@ impl Error {
             key_path: None,
             message: message.into(),
             hint: None,
+            code: None,
         }
     }
 
@@ -65,6 +71,22 @@ impl Error {
     pub fn key(mut self, key_path: impl Into<String>) -> Self {
         self.key_path = Some(key_path.into());
         self
+    }
+
+    /// Names the diagnostic code (`TS010`) this error is, for `check`.
+    pub fn code(mut self, code: &'static str) -> Self {
+        self.code = code
+            .strip_prefix("TS")
+            .and_then(|n| n.parse().ok())
+            .and_then(std::num::NonZeroU16::new);
+        debug_assert!(self.code.is_some(), "a code of the form TSnnn");
+        self
+    }
+
+    /// The diagnostic code this error is, if it has one.
+    pub fn code_id(&self) -> Option<&'static str> {
+        let number = self.code?;
+        crate::diagnostic::code(&format!("TS{number:03}")).map(|c| c.id)
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {

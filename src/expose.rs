@@ -3,8 +3,8 @@
 //!
 //! Knowledge of the Tailscale operator lives here (which annotation means
 //! what, which object fronts which mode); the templates only lay the fields
-//! out. Rules that span services (promise 1: one device per hostname, one
-//! exposure per workload) are checked here too, before anything renders.
+//! out. Rules that span services (promise 1) are the gate's, which checks
+//! them on the final stream.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +28,8 @@ pub const INGRESS_CLASS: &str = "tailscale";
 /// One object to render: the template that lays it out and its context.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exposure {
+    /// The index of the service in `values.services`.
+    pub service: usize,
     /// `services.<name>`, for messages about what the template produced.
     pub key_path: String,
     pub template: &'static str,
@@ -38,43 +40,6 @@ pub(crate) fn plan_error(service: &Service, message: String) -> Error {
     Error::new(ErrorKind::Values, message)
         .at(service.location.clone())
         .key(service.key_path())
-}
-
-/// One device per hostname and one exposure per workload (DESIGN promise 1).
-fn check_unique(values: &Values) -> Result<()> {
-    let mut hostnames: BTreeMap<String, &Service> = BTreeMap::new();
-    let mut backends: BTreeMap<(&str, &str), &Service> = BTreeMap::new();
-    for service in &values.services {
-        // MagicDNS names are case-insensitive.
-        if let Some(first) = hostnames.insert(service.hostname.to_ascii_lowercase(), service) {
-            return Err(plan_error(
-                service,
-                format!(
-                    "hostname {:?} is already claimed by {} ({}); two devices would fight for it and the second would become {:?}",
-                    service.hostname,
-                    first.key_path(),
-                    first.location,
-                    format!("{}-1", service.hostname)
-                ),
-            )
-            .hint("give each service its own `hostname`"));
-        }
-        let backend = (service.namespace.as_str(), service.backend.name.as_str());
-        if let Some(first) = backends.insert(backend, service) {
-            return Err(plan_error(
-                service,
-                format!(
-                    "backend Service {}/{} is already exposed by {} ({}); one workload would get two tailnet devices",
-                    service.namespace,
-                    service.backend.name,
-                    first.key_path(),
-                    first.location
-                ),
-            )
-            .hint("keep one entry per backend; to change how it is exposed, change its `expose`"));
-        }
-    }
-    Ok(())
 }
 
 fn common_labels(service: &Service) -> Map<String, Value> {
@@ -112,7 +77,7 @@ fn service_context(service: &Service) -> Value {
     })
 }
 
-fn direct(service: &Service, backing: &Backing) -> Exposure {
+fn direct(index: usize, service: &Service, backing: &Backing) -> Exposure {
     let mut annotations = Map::new();
     annotations.insert(ANNOTATION_HOSTNAME.into(), service.hostname.as_str().into());
     annotations.extend(common_annotations(service));
@@ -131,6 +96,7 @@ fn direct(service: &Service, backing: &Backing) -> Exposure {
         })
         .collect();
     Exposure {
+        service: index,
         key_path: service.key_path(),
         template: "direct.yaml",
         context: json!({
@@ -141,16 +107,19 @@ fn direct(service: &Service, backing: &Backing) -> Exposure {
             "loadBalancerClass": LOAD_BALANCER_CLASS,
             "selector": backing.selector,
             "ports": ports,
+            "ipFamilies": backing.ip.get("ipFamilies"),
+            "ipFamilyPolicy": backing.ip.get("ipFamilyPolicy"),
         }),
     }
 }
 
-fn ingress(service: &Service) -> Exposure {
+fn ingress(index: usize, service: &Service) -> Exposure {
     let backend_port = match &service.backend.port {
         PortRef::Number(n) => json!({ "number": n }),
         PortRef::Name(s) => json!({ "name": s }),
     };
     Exposure {
+        service: index,
         key_path: service.key_path(),
         template: "ingress.yaml",
         context: json!({
@@ -168,17 +137,16 @@ fn ingress(service: &Service) -> Exposure {
 /// the resolved backend of every `direct` service; `annotate` services
 /// generate nothing (their backend Service is changed in `split`).
 pub fn plan(values: &Values, backings: &BTreeMap<String, Backing>) -> Result<Vec<Exposure>> {
-    check_unique(values)?;
     let mut exposures = Vec::new();
-    for service in &values.services {
+    for (index, service) in values.services.iter().enumerate() {
         match service.mode {
             Mode::Direct => {
                 let backing = backings
                     .get(&service.name)
                     .expect("every direct service is resolved before planning");
-                exposures.push(direct(service, backing));
+                exposures.push(direct(index, service, backing));
             }
-            Mode::Ingress => exposures.push(ingress(service)),
+            Mode::Ingress => exposures.push(ingress(index, service)),
             Mode::Annotate => {}
         }
     }

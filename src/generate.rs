@@ -13,14 +13,17 @@ use serde_json::Value;
 
 use crate::apps;
 use crate::backend;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose;
+use crate::gate::{self, Item, Origin};
 use crate::helm;
 use crate::location::Location;
 use crate::manifest::{self, Identity};
 use crate::patch;
 use crate::render::{TemplateDir, Templates};
 use crate::repo::Repo;
+use crate::report::Finding;
 use crate::report::Report;
 use crate::split;
 use crate::upstream::{self, Object};
@@ -52,6 +55,8 @@ pub struct Request {
     pub format: Format,
     pub helm_timeout: Duration,
     pub app: AppContext,
+    /// The operator version as (major, minor), for version-dependent rules.
+    pub operator_version: Option<(u32, u32)>,
 }
 
 /// What Argo CD says about the Application being rendered, when it runs
@@ -86,6 +91,7 @@ impl Request {
             format: Format::Yaml,
             helm_timeout: HELM_TIMEOUT,
             app: AppContext::default(),
+            operator_version: None,
         }
     }
 }
@@ -103,6 +109,37 @@ fn shown_path(base: &Path, path: &str) -> Arc<str> {
     Arc::from(base.join(path).display().to_string())
 }
 
+fn nothing_from(location: Location, what: String, hint: &str) -> Error {
+    Error::new(ErrorKind::Empty, format!("{what} yields no objects"))
+        .at(location)
+        .hint(format!("{hint}; a missing source would make Argo CD's prune delete what it rendered before (pass --allow-empty if that is intended)"))
+}
+
+/// Reads one upstream stream, refusing a source, or a `List` in it, that
+/// yields nothing unless the request allows it.
+fn read_stream(
+    request: &Request,
+    text: &str,
+    name: &Arc<str>,
+    what: String,
+    hint: &str,
+) -> Result<Vec<Object>> {
+    let read = upstream::read(text, name)?;
+    if !request.allow_empty {
+        if let Some(list) = &read.empty_list {
+            return Err(nothing_from(
+                list.clone(),
+                format!("a List in {what}"),
+                "remove the empty List or give it items",
+            ));
+        }
+        if read.objects.is_empty() {
+            return Err(nothing_from(Location::start_of(name), what, hint));
+        }
+    }
+    Ok(read.objects)
+}
+
 /// Reads every upstream source the values and the command line name.
 fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
     let mut objects = Vec::new();
@@ -118,58 +155,131 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
                     .repo
                     .read(&request.cwd.join(base), path, key_path)
                     .map_err(|e| e.at(location.clone()))?;
-                objects.extend(upstream::read(&text, &shown_path(base, path))?);
+                let name = shown_path(base, path);
+                objects.extend(
+                    read_stream(
+                        request,
+                        &text,
+                        &name,
+                        format!("upstream file {name} ({key_path})"),
+                        "check the file, or remove it from upstream",
+                    )
+                    .map_err(|e| {
+                        if e.kind == ErrorKind::Empty {
+                            e.at(location.clone()).key(key_path.clone())
+                        } else {
+                            e
+                        }
+                    })?,
+                );
             }
             Upstream::Helm(helm_source) => {
                 let (text, shown) = helm::template(
                     helm_source,
                     &request.repo,
                     &request.cwd,
+                    values.defaults.namespace.as_deref(),
                     request.helm_timeout,
                 )?;
-                objects.extend(upstream::read(&text, &shown)?);
+                objects.extend(
+                    read_stream(
+                        request,
+                        &text,
+                        &shown,
+                        format!("the chart of {} ({shown})", helm_source.key_path),
+                        "check the chart's values: with these, it renders nothing",
+                    )
+                    .map_err(|e| {
+                        if e.kind == ErrorKind::Empty {
+                            e.at(helm_source.location.clone())
+                                .key(helm_source.key_path.clone())
+                        } else {
+                            e
+                        }
+                    })?,
+                );
             }
         }
     }
     for source in &request.upstream {
-        objects.extend(upstream::read(&source.text, &source.name)?);
+        objects.extend(read_stream(
+            request,
+            &source.text,
+            &source.name,
+            format!("upstream {}", source.name),
+            "check the file or the command that produced it",
+        )?);
     }
     Ok(objects)
 }
 
-/// Renders the objects, checked, canonical and in output order.
+/// Renders the objects, checked by the gate, canonical and in output order.
 pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
-    run(request).map(|run| (run.objects, run.report))
+    accept(request, run(request)?)
+}
+
+/// A run's objects, unless the gate found an error (or, under `--strict`,
+/// anything to repair or warn about). The gate's warnings join the report.
+fn accept(request: &Request, run: Run) -> Result<(Vec<Value>, Report)> {
+    refuse_errors(&run.findings)?;
+    let mut report = run.report;
+    for warning in run
+        .findings
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+    {
+        report.warnings.push(Finding::new(
+            &warning
+                .location()
+                .unwrap_or_else(|| Location::start_of(&Arc::from("-"))),
+            format!(
+                "[{}] {}{}",
+                warning.code,
+                warning
+                    .object
+                    .as_deref()
+                    .map(|o| format!("{o}: "))
+                    .unwrap_or_default(),
+                warning.message
+            ),
+        ));
+    }
+    if request.strict
+        && let Some(err) = report.strict_error()
+    {
+        return Err(err);
+    }
+    Ok((run.objects, report))
 }
 
 /// Everything a run produced, for `check`, which also looks at the inputs.
 pub struct Run {
     /// The output objects, in order.
     pub objects: Vec<Value>,
+    /// The gate's findings on exactly these objects.
+    pub findings: Vec<Diagnostic>,
     pub report: Report,
     pub values: Values,
     /// The upstream objects as read, before the split repaired them.
     pub upstream: Vec<Object>,
 }
 
-/// Runs the pipeline.
+/// Runs the pipeline up to the gate. A run whose findings hold an error
+/// must not be printed; [`generate`] and [`objects`] refuse it.
 pub fn run(request: &Request) -> Result<Run> {
     let values = values::load(&request.values, request.app.namespace.as_deref())?;
     if let Some(apps) = &values.apps {
         let templates = Templates::new(request.templates.clone());
         let rendered = apps::render(apps, request, &templates)?;
-        let (objects, report) = finish(
-            request,
-            rendered
-                .into_iter()
-                .map(|r| (r.object, r.location))
-                .collect(),
-            &[],
-            Report::default(),
-        )?;
+        let items = rendered
+            .into_iter()
+            .map(|r| Item::new(r.object, Origin::Rendered(r.location)))
+            .collect();
+        let (objects, findings) = finish(request, items, &values)?;
         return Ok(Run {
             objects,
-            report,
+            findings,
+            report: Report::default(),
             values,
             upstream: Vec::new(),
         });
@@ -182,10 +292,13 @@ pub fn run(request: &Request) -> Result<Run> {
     let mut upstream = read_upstream(request, &values)?;
 
     let mut backings = BTreeMap::new();
+    // What the values ask that the chart contradicts; the gate adds its own.
+    let mut refused = Vec::new();
     for service in &values.services {
         match service.mode {
             Mode::Direct => {
-                let backing = backend::resolve(service, &upstream, &templates, &mut report)?;
+                let backing =
+                    backend::resolve(service, &upstream, &templates, &mut report, &mut refused)?;
                 backings.insert(service.name.clone(), backing);
             }
             Mode::Ingress => backend::check_ingress(service, &upstream)?,
@@ -212,66 +325,128 @@ pub fn run(request: &Request) -> Result<Run> {
             ));
         }
     }
-    let mut rendered: Vec<(Value, Location)> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
     for exposure in &plan {
         for object in templates.render(exposure)? {
-            rendered.push((object.object, object.location));
+            items.push(Item::new(
+                object.object,
+                Origin::Generated {
+                    service: exposure.service,
+                },
+            ));
         }
     }
     let upstream_as_read = upstream.clone();
     split::apply(&mut upstream, &values, &mut report)?;
-    rendered.extend(upstream.into_iter().map(|o| (o.value, o.location)));
+    for object in &upstream {
+        if crate::gate::claims::role(&object.value) == Some(crate::gate::claims::Role::Ingress) {
+            report.note(format!(
+                "{} ({}) is an Ingress of class tailscale from the upstream manifests; it passes through, and ignore-differences covers it",
+                Identity::of(&object.value),
+                object.location
+            ));
+        }
+    }
+    items.extend(
+        upstream
+            .into_iter()
+            .map(|o| Item::new(o.value, Origin::Upstream(o.location))),
+    );
 
-    let (objects, report) = finish(request, rendered, &values.patches, report)?;
+    let (objects, mut findings) = finish(request, items, &values)?;
+    findings.extend(refused);
+    findings.sort_by(|a, b| {
+        (a.severity, a.code, &a.file, a.line, a.column, &a.message)
+            .cmp(&(b.severity, b.code, &b.file, b.line, b.column, &b.message))
+    });
     Ok(Run {
         objects,
+        findings,
         report,
         values,
         upstream: upstream_as_read,
     })
 }
 
-/// Patch, canonicalise, order and check the objects of a run.
+/// Patch, canonicalise, order, and hand the final stream to the gate.
 fn finish(
     request: &Request,
-    rendered: Vec<(Value, Location)>,
-    patches: &[crate::values::PatchSpec],
-    report: Report,
-) -> Result<(Vec<Value>, Report)> {
-    let (mut objects, locations): (Vec<Value>, Vec<Location>) = rendered
-        .into_iter()
-        .map(|(object, location)| (manifest::canonical(object), location))
-        .unzip();
-    patch::apply(&mut objects, patches)?;
+    mut items: Vec<Item>,
+    values: &Values,
+) -> Result<(Vec<Value>, Vec<Diagnostic>)> {
+    for item in &mut items {
+        item.object = manifest::canonical(std::mem::take(&mut item.object));
+    }
+    patch::apply(&mut items, &values.patches)?;
 
-    let mut keyed: Vec<(Identity, Value, Location)> = objects
-        .into_iter()
-        .zip(locations)
-        .map(|(object, location)| (Identity::of(&object), object, location))
-        .collect();
     // Stable sort: of two equal identities the first (generated before
     // upstream) stays first, so the error below always names the same pair.
-    keyed.sort_by(|a, b| a.0.order(&b.0));
-    if let Some(pair) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(Error::new(
+    items.sort_by_cached_key(|item| {
+        let id = item.id();
+        (id.namespace, id.kind, id.name, id.group)
+    });
+    if let Some(pair) = items.windows(2).find(|w| w[0].id() == w[1].id()) {
+        let place = |item: &Item| gate::cause(item, values, &[]).location;
+        let mut err = Error::new(
             ErrorKind::Template,
             format!(
                 "{} is rendered twice (first at {}); Argo CD refuses duplicate resources",
-                pair[1].0, pair[0].2
+                pair[1].id(),
+                place(&pair[0])
             ),
         )
-        .at(pair[1].2.clone())
-        .hint("remove the hand-written copy from the upstream manifests, or give each object its own name"));
-    }
-    if request.strict
-        && let Some(err) = report.strict_error()
-    {
+        .at(place(&pair[1]))
+        .hint("remove the hand-written copy from the upstream manifests, or give each object its own name");
+        if let Some(key) = gate::cause(&pair[1], values, &[]).key {
+            err = err.key(key);
+        }
         return Err(err);
     }
+    let options = gate::Options {
+        default_namespace: values.defaults.namespace.clone(),
+        operator_version: request.operator_version,
+    };
+    let findings = gate::run(&items, values, &options);
     Ok((
-        keyed.into_iter().map(|(_, object, _)| object).collect(),
-        report,
+        items.into_iter().map(|item| item.object).collect(),
+        findings,
     ))
+}
+
+/// The gate's errors as the one error a failed run prints: the first in
+/// full, the others one line each.
+fn refuse_errors(findings: &[Diagnostic]) -> Result<()> {
+    let errors: Vec<&Diagnostic> = findings
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    let Some(first) = errors.first() else {
+        return Ok(());
+    };
+    // Most messages name the objects they concern; the others get it here.
+    let object = first
+        .object
+        .as_deref()
+        .filter(|o| !first.message.contains(*o))
+        .map(|o| format!("{o}: "))
+        .unwrap_or_default();
+    let mut message = format!("[{}] {object}{}", first.code, first.message);
+    for other in &errors[1..] {
+        message.push_str(&format!("\n  also: {}", other.one_line()));
+    }
+    let mut err = Error::new(ErrorKind::Conflict, message)
+        .code(first.code)
+        .hint(format!(
+            "{} (`check` lists every finding; `check --explain {}` says what happens in the cluster)",
+            first.fix, first.code
+        ));
+    if let Some(location) = first.location() {
+        err = err.at(location);
+    }
+    if let Some(key) = &first.key {
+        err = err.key(key.clone());
+    }
+    Err(err)
 }
 
 pub fn generate(request: &Request) -> Result<Output> {

@@ -48,7 +48,14 @@ fn helm_error(source: &HelmSource, message: String) -> Error {
 }
 
 /// The arguments for `helm template`, with paths resolved in the repository.
-pub fn arguments(source: &HelmSource, repo: &Repo, cwd: &Path) -> Result<Vec<OsString>> {
+/// `default_namespace` stands in when the source names none, as Argo CD's
+/// own Helm source passes the destination namespace.
+pub fn arguments(
+    source: &HelmSource,
+    repo: &Repo,
+    cwd: &Path,
+    default_namespace: Option<&str>,
+) -> Result<Vec<OsString>> {
     let base = cwd.join(&source.base);
     let chart: OsString = if is_remote(&source.chart) {
         source.chart.clone().into()
@@ -58,7 +65,7 @@ pub fn arguments(source: &HelmSource, repo: &Repo, cwd: &Path) -> Result<Vec<OsS
             .into()
     };
     let mut args: Vec<OsString> = vec!["template".into(), source.release.clone().into(), chart];
-    if let Some(ns) = &source.namespace {
+    if let Some(ns) = source.namespace.as_deref().or(default_namespace) {
         args.extend(["--namespace".into(), ns.into()]);
     }
     if let Some(version) = &source.version {
@@ -104,9 +111,10 @@ pub fn template(
     source: &HelmSource,
     repo: &Repo,
     cwd: &Path,
+    default_namespace: Option<&str>,
     timeout: Duration,
 ) -> Result<(String, Arc<str>)> {
-    let args = arguments(source, repo, cwd)?;
+    let args = arguments(source, repo, cwd, default_namespace)?;
     let shown: Arc<str> = Arc::from(format!("helm template {} {}", source.release, source.chart));
     let mut child = Command::new(binary())
         .args(&args)

@@ -2,8 +2,9 @@
 //! Kubernetes services on a tailnet through the Tailscale operator, for
 //! Argo CD's Config Management Plugin sidecar and for local use.
 //!
-//! Data flows one way: [`values`] (read) → [`expose`] (plan) → [`render`]
-//! → [`manifest`] (check, order) → [`yaml`] (emit); [`generate`] runs it.
+//! Data flows one way: [`values`] (read) → [`upstream`] and [`helm`]
+//! (resolve) → [`backend`] and [`expose`] (plan) → [`render`] → [`split`]
+//! (repair) → [`patch`] → [`gate`] → [`yaml`] (emit); [`generate`] runs it.
 
 pub mod apps;
 pub mod argocd;
@@ -13,6 +14,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod error;
 pub mod expose;
+pub mod gate;
 pub mod generate;
 pub mod helm;
 pub mod location;

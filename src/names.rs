@@ -164,6 +164,60 @@ pub fn label_value(s: &str) -> Result<(), String> {
     label_name(s)
 }
 
+/// An annotation key: the same qualified-name rule as a label key.
+pub fn annotation_key(s: &str) -> Result<(), String> {
+    label_key(s)
+}
+
+/// The API server's minimum for any object name: a valid path segment
+/// (not `.` or `..`, no `/` or `%`). Kinds such as ClusterRole accept
+/// names (`system:metrics`) that no DNS rule would.
+pub fn path_segment(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("is empty".into());
+    }
+    if s == "." || s == ".." {
+        return Err(format!("may not be {s:?}"));
+    }
+    if s.contains('/') || s.contains('%') {
+        return Err("may not contain '/' or '%'".into());
+    }
+    Ok(())
+}
+
+/// The name rule the API server applies to an object of `kind`: DNS-1035
+/// for Services, a DNS-1123 label for Namespaces, a path segment for RBAC
+/// objects and kinds this plugin does not know, and a DNS-1123 subdomain
+/// for the rest of the built-in kinds.
+pub fn object_name(kind: &str, s: &str) -> Result<(), String> {
+    match kind {
+        "Service" => dns1035_label(s),
+        "Namespace" => dns1123_label(s),
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => path_segment(s),
+        "ConfigMap"
+        | "Secret"
+        | "ServiceAccount"
+        | "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "CronJob"
+        | "Pod"
+        | "Ingress"
+        | "IngressClass"
+        | "NetworkPolicy"
+        | "PersistentVolumeClaim"
+        | "PodDisruptionBudget"
+        | "HorizontalPodAutoscaler"
+        | "Application"
+        | "AppProject"
+        | "ProxyGroup"
+        | "ProxyClass" => dns1123_subdomain(s),
+        _ => path_segment(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,23 +10,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::expose::{
-    ANNOTATION_EXPOSE, ANNOTATION_PROXY_GROUP, INGRESS_CLASS, LOAD_BALANCER_CLASS,
-};
-use crate::manifest::{Identity, string_at as text};
-
-/// How the operator treats an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// A Service exposed to the tailnet (LoadBalancer class or `expose`).
-    ServiceIngress,
-    /// An egress Service via a ProxyGroup (ExternalName + `proxy-group`).
-    EgressProxyGroup,
-    /// A standalone egress Service (`tailnet-fqdn` / `tailnet-ip`).
-    EgressStandalone,
-    /// An Ingress of class `tailscale`.
-    Ingress,
-}
+pub use crate::gate::claims::{Role, role};
+use crate::manifest::Identity;
 
 /// One row of the table: what the operator writes for a role, as JSON
 /// pointers, and why.
@@ -68,45 +53,6 @@ pub const TABLE: &[Rule] = &[
 /// The sync options the entries need: the first makes syncs keep the live
 /// values of ignored fields; the second is what makes that predictable.
 pub const SYNC_OPTIONS: &[&str] = &["RespectIgnoreDifferences=true", "ServerSideApply=true"];
-
-/// Annotations that make a Service an egress proxy to a tailnet target
-/// (`ts-tailnet-target-ip` is the deprecated spelling still read).
-pub const EGRESS_ANNOTATIONS: &[&str] = &[
-    "tailscale.com/tailnet-fqdn",
-    "tailscale.com/tailnet-ip",
-    "tailscale.com/ts-tailnet-target-ip",
-];
-
-/// An egress Service: it names a tailnet target instead of exposing pods.
-pub fn is_egress(object: &Value) -> bool {
-    object["metadata"]["annotations"]
-        .as_object()
-        .is_some_and(|a| EGRESS_ANNOTATIONS.iter().any(|k| a.contains_key(*k)))
-}
-
-/// The operator's role for an object, if it has one.
-pub fn role(object: &Value) -> Option<Role> {
-    match text(object, &["kind"])? {
-        "Service" if is_egress(object) => {
-            let via_group = text(object, &["metadata", "annotations", ANNOTATION_PROXY_GROUP])
-                .is_some_and(|g| !g.is_empty());
-            Some(if via_group {
-                Role::EgressProxyGroup
-            } else {
-                Role::EgressStandalone
-            })
-        }
-        "Service" => {
-            let exposed = text(object, &["metadata", "annotations", ANNOTATION_EXPOSE])
-                == Some("true")
-                || text(object, &["spec", "loadBalancerClass"]) == Some(LOAD_BALANCER_CLASS);
-            exposed.then_some(Role::ServiceIngress)
-        }
-        "Ingress" => (text(object, &["spec", "ingressClassName"]) == Some(INGRESS_CLASS))
-            .then_some(Role::Ingress),
-        _ => None,
-    }
-}
 
 pub fn rule(role: Role) -> &'static Rule {
     TABLE
@@ -183,22 +129,6 @@ pub fn snippet(objects: &[Value], default_namespace: Option<&str>) -> Snippet {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn roles_follow_what_the_operator_reads() {
-        let lb = json!({"kind": "Service", "metadata": {"name": "a"}, "spec": {"loadBalancerClass": "tailscale"}});
-        let expose = json!({"kind": "Service", "metadata": {"name": "a", "annotations": {"tailscale.com/expose": "true"}}});
-        let plain = json!({"kind": "Service", "metadata": {"name": "a", "annotations": {"tailscale.com/expose": "True"}}});
-        let egress = json!({"kind": "Service", "metadata": {"name": "a", "annotations": {"tailscale.com/tailnet-fqdn": "db.x.ts.net"}}});
-        let egress_pg = json!({"kind": "Service", "metadata": {"name": "a", "annotations": {"tailscale.com/tailnet-ip": "100.64.0.1", "tailscale.com/proxy-group": "eg"}}});
-        let ingress = json!({"kind": "Ingress", "metadata": {"name": "a"}, "spec": {"ingressClassName": "tailscale"}});
-        assert_eq!(role(&lb), Some(Role::ServiceIngress));
-        assert_eq!(role(&expose), Some(Role::ServiceIngress));
-        assert_eq!(role(&plain), None, "only exactly \"true\" exposes");
-        assert_eq!(role(&egress), Some(Role::EgressStandalone));
-        assert_eq!(role(&egress_pg), Some(Role::EgressProxyGroup));
-        assert_eq!(role(&ingress), Some(Role::Ingress));
-    }
 
     #[test]
     fn entries_name_each_object_and_egress_gets_external_name() {

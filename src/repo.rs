@@ -38,16 +38,22 @@ impl Repo {
             return Ok(Repo { root });
         }
         let cwd = canonical(cwd, ".")?;
-        if let Some(source) = app_source_path.filter(|s| !s.is_empty() && *s != ".") {
-            let depth = Path::new(source)
+        if let Some(source) = app_source_path.filter(|s| !s.is_empty()) {
+            // Argo CD passes spec.source.path as written: `./apps`, `apps/`
+            // and `.` all occur.
+            let parts: Vec<&std::ffi::OsStr> = Path::new(source)
                 .components()
-                .filter(|c| matches!(c, Component::Normal(_)))
-                .count();
+                .filter_map(|c| match c {
+                    Component::Normal(part) => Some(part),
+                    _ => None,
+                })
+                .collect();
+            let relative: PathBuf = parts.iter().collect();
             let mut root = cwd.as_path();
-            for _ in 0..depth {
+            for _ in 0..parts.len() {
                 root = root.parent().unwrap_or(root);
             }
-            if cwd.ends_with(Path::new(source.trim_matches('/'))) {
+            if parts.is_empty() || cwd.ends_with(&relative) {
                 return Ok(Repo {
                     root: root.to_path_buf(),
                 });

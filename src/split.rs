@@ -9,14 +9,15 @@
 
 use serde_json::{Map, Value};
 
-use crate::backend::find_service;
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose::{
     ANNOTATION_EXPOSE, ANNOTATION_HOSTNAME, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS,
-    LABEL_PROXY_CLASS, LOAD_BALANCER_CLASS, plan_error,
+    LABEL_PROXY_CLASS, plan_error,
+};
+use crate::gate::claims::{
+    self, Role, find_service, is_egress, is_headless, is_tailscale_load_balancer,
 };
 use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES, string_at};
-use crate::ownership::{self, Role, is_egress};
 use crate::report::Report;
 use crate::upstream::Object;
 use crate::values::{Mode, Service, Values};
@@ -40,17 +41,9 @@ const LOAD_BALANCER_FIELDS: &[&str] = &[
     "healthCheckNodePort",
 ];
 
-fn is_tailscale_load_balancer(object: &Value) -> bool {
-    string_at(object, &["spec", "loadBalancerClass"]) == Some(LOAD_BALANCER_CLASS)
-}
-
 /// Whether the operator would give this Service a device.
 fn is_exposed(object: &Value) -> bool {
-    ownership::role(object) == Some(Role::ServiceIngress)
-}
-
-fn is_headless(object: &Value) -> bool {
-    string_at(object, &["spec", "clusterIP"]) == Some("None")
+    claims::role(object) == Some(Role::ServiceIngress)
 }
 
 /// Removes `keys` from `metadata.<field>`, dropping the map when it empties.
@@ -231,7 +224,8 @@ fn reason(object: &Value, values: &Values) -> String {
 }
 
 fn annotate_backend(service: &Service, objects: &[Object]) -> Result<usize> {
-    let Some(found) = find_service(objects, &service.namespace, &service.backend.name) else {
+    let values = objects.iter().map(|o| &o.value);
+    let Some(index) = find_service(values, &service.namespace, &service.backend.name) else {
         let message = if objects.is_empty() {
             "expose: annotate puts the annotations on the backend Service, which this plugin only sees in upstream manifests; none are given".to_string()
         } else {
@@ -243,7 +237,7 @@ fn annotate_backend(service: &Service, objects: &[Object]) -> Result<usize> {
         return Err(plan_error(service, message)
             .hint("give the chart's manifests as upstream, or use expose: direct, which generates a Service of its own"));
     };
-    if is_headless(&found.value) {
+    if is_headless(&objects[index].value) {
         return Err(Error::new(
             ErrorKind::Values,
             format!(
@@ -255,10 +249,6 @@ fn annotate_backend(service: &Service, objects: &[Object]) -> Result<usize> {
         .key(service.key_path())
         .hint("name a Service with a cluster IP as backend, or use expose: direct"));
     }
-    let index = objects
-        .iter()
-        .position(|o| std::ptr::eq(o, found))
-        .expect("the found object is in the slice");
     Ok(index)
 }
 

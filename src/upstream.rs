@@ -31,11 +31,21 @@ fn check(value: &Value, location: &Location) -> Result<()> {
     manifest::check_shape(value).map_err(|why| upstream_error(location, why))
 }
 
+/// What a stream yielded.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub objects: Vec<Object>,
+    /// The first `List` with no items, if any: it stands for objects that
+    /// are missing, which the caller refuses unless told otherwise.
+    pub empty_list: Option<Location>,
+}
+
 /// Reads a YAML or JSON stream (JSON is YAML): several documents, empty
 /// ones and comments skipped, `List` objects expanded into their items as
 /// Argo CD expands them.
-pub fn read(text: &str, name: &Arc<str>) -> Result<Vec<Object>> {
+pub fn read(text: &str, name: &Arc<str>) -> Result<Read> {
     let mut objects = Vec::new();
+    let mut empty_list = None;
     for doc in yaml::parse_manifests(text, name)? {
         let value = doc.value;
         match value.get("items") {
@@ -48,6 +58,9 @@ pub fn read(text: &str, name: &Arc<str>) -> Result<Vec<Object>> {
                 let Value::Array(items) = value["items"].clone() else {
                     unreachable!()
                 };
+                if items.is_empty() && empty_list.is_none() {
+                    empty_list = Some(doc.location.clone());
+                }
                 for item in items {
                     check(&item, &doc.location)?;
                     objects.push(Object {
@@ -65,7 +78,10 @@ pub fn read(text: &str, name: &Arc<str>) -> Result<Vec<Object>> {
             }
         }
     }
-    Ok(objects)
+    Ok(Read {
+        objects,
+        empty_list,
+    })
 }
 
 #[cfg(test)]
@@ -79,7 +95,7 @@ mod tests {
     #[test]
     fn reads_documents_lists_json_and_skips_empty_ones() {
         let text = "# Source: chart/templates/a.yaml\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n---\n{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"b\"}}]}\n";
-        let objects = read(text, &name()).unwrap();
+        let objects = read(text, &name()).unwrap().objects;
         let names: Vec<_> = objects
             .iter()
             .map(|o| o.value["metadata"]["name"].as_str().unwrap())

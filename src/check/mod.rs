@@ -9,30 +9,24 @@
 
 mod argocd;
 mod logs;
-mod manifests;
 mod policy;
 
 pub use policy::parse_policy;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::backend::{component, find_service, matching_workloads, pod_template};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ErrorKind, Result};
-use crate::expose::{
-    ANNOTATION_EXPOSE, ANNOTATION_HOSTNAME, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS, INGRESS_CLASS,
-    LABEL_PROXY_CLASS, LOAD_BALANCER_CLASS,
-};
+use crate::expose::{ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS};
+use crate::gate::{self, Item, Origin};
 use crate::generate::{self, Request};
 use crate::location::Location;
-use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES, string_at as text};
-use crate::names;
-use crate::ownership::{self, Role};
-use crate::upstream::Object;
-use crate::values::{Mode, Source};
+use crate::manifest::{Identity, string_at as text};
+use crate::ownership;
+use crate::values::Source;
 use crate::yaml;
 
 /// Everything `check` reads besides what `generate` reads.
@@ -46,128 +40,15 @@ pub struct Extra {
     pub application: Option<Source>,
     /// Pasted operator or proxy logs.
     pub logs: Vec<Source>,
-    /// The operator version as (major, minor), e.g. (1, 90).
-    pub operator_version: Option<(u32, u32)>,
+}
+
+/// Whether the operator would give an object a device.
+fn claim(object: &Value) -> Option<gate::claims::Claim> {
+    gate::claims::claim(object, "")
 }
 
 fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
     text(object, &["metadata", "annotations", key])
-}
-
-/// An object under examination, with where it is written.
-struct Subject {
-    object: Value,
-    location: Option<Location>,
-}
-
-impl Subject {
-    fn id(&self) -> Identity {
-        Identity::of(&self.object)
-    }
-}
-
-/// The hostname an object claims on the tailnet, if the operator would give
-/// it a device.
-fn claim(object: &Value) -> Option<String> {
-    let id = Identity::of(object);
-    match ownership::role(object)? {
-        Role::ServiceIngress => Some(
-            annotation(object, ANNOTATION_HOSTNAME)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{}-{}", id.namespace, id.name)),
-        ),
-        Role::Ingress => Some(
-            object["spec"]["tls"][0]["hosts"][0]
-                .as_str()
-                .map(|h| h.split('.').next().unwrap_or(h).to_string())
-                .unwrap_or_else(|| format!("{}-{}-ingress", id.namespace, id.name)),
-        ),
-        Role::EgressProxyGroup | Role::EgressStandalone => None,
-    }
-}
-
-fn string_map(value: &Value) -> BTreeMap<String, String> {
-    value
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The selector through which an exposing object reaches pods.
-fn selector_of(object: &Value, all: &[Object]) -> Option<(String, BTreeMap<String, String>)> {
-    let id = Identity::of(object);
-    match id.kind.as_str() {
-        "Service" => Some((id.namespace, string_map(&object["spec"]["selector"])))
-            .filter(|(_, s)| !s.is_empty()),
-        "Ingress" => {
-            let backend =
-                object["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"]
-                    .as_str()?;
-            let service = find_service(all, &id.namespace, backend)?;
-            Some((
-                id.namespace.clone(),
-                string_map(&service.value["spec"]["selector"]),
-            ))
-            .filter(|(_, s)| !s.is_empty())
-        }
-        _ => None,
-    }
-}
-
-fn containers(object: &Object) -> Vec<&Value> {
-    pod_template(&object.value)
-        .and_then(|pod| pod["spec"]["containers"].as_array())
-        .map(|c| c.iter().collect())
-        .unwrap_or_default()
-}
-
-/// The objects to examine: the output, except that objects which came from
-/// upstream are taken as they were before the split repaired them.
-fn subjects(run: &generate::Run, request: &Request) -> Vec<Subject> {
-    let upstream_ids: BTreeSet<(String, String, String, String)> = run
-        .upstream
-        .iter()
-        .map(|o| {
-            let id = Identity::of(&o.value);
-            (id.group, id.kind, id.namespace, id.name)
-        })
-        .collect();
-    let mut out: Vec<Subject> = run
-        .upstream
-        .iter()
-        .map(|o| Subject {
-            object: o.value.clone(),
-            location: Some(o.location.clone()),
-        })
-        .collect();
-    for object in &run.objects {
-        let id = Identity::of(object);
-        if upstream_ids.contains(&(
-            id.group.clone(),
-            id.kind.clone(),
-            id.namespace.clone(),
-            id.name.clone(),
-        )) {
-            continue;
-        }
-        // A generated object points at the service that asked for it.
-        let service = run.values.services.iter().find(|s| {
-            s.namespace == id.namespace
-                && (id.name == format!("{}-ts-lb", s.name)
-                    || id.name == format!("{}-tailscale", s.name))
-        });
-        out.push(Subject {
-            object: object.clone(),
-            location: service
-                .map(|s| s.location.clone())
-                .or_else(|| request.values.first().map(|v| Location::start_of(&v.name))),
-        });
-    }
-    out
 }
 
 fn parse_yaml(source: &Source, what: &str) -> Result<Value> {
@@ -178,14 +59,75 @@ fn parse_yaml(source: &Source, what: &str) -> Result<Value> {
     node.to_json()
 }
 
+/// An error that `check` knows by a code becomes that finding.
+fn finding_of(err: &Error, code: &'static str) -> Diagnostic {
+    let mut message = err.message.clone();
+    if let Some(hint) = &err.hint {
+        message.push_str(&format!(" ({hint})"));
+    }
+    Diagnostic::new(code, message)
+        .severity(Severity::Error)
+        .at(err.location.as_ref())
+        .key_path(err.key_path.clone())
+}
+
+/// What the upstream manifests alone would have put in the cluster, that
+/// the final stream no longer has: the split's repairs, reported with the
+/// finding the chart would have caused.
+fn repaired(run: &generate::Run, request: &Request) -> Vec<Diagnostic> {
+    let items: Vec<Item> = run
+        .upstream
+        .iter()
+        .map(|o| Item::new(o.value.clone(), Origin::Upstream(o.location.clone())))
+        .collect();
+    let options = gate::Options {
+        default_namespace: run.values.defaults.namespace.clone(),
+        operator_version: request.operator_version,
+    };
+    gate::run(&items, &run.values, &options)
+        .into_iter()
+        .filter(|f| matches!(f.severity, Severity::Error | Severity::Warning))
+        .filter(|f| {
+            !run.findings
+                .iter()
+                .any(|g| g.code == f.code && g.object == f.object)
+        })
+        .map(|f| {
+            let how = f
+                .object
+                .as_deref()
+                .and_then(|object| {
+                    run.report
+                        .repairs
+                        .iter()
+                        .find(|r| r.message.starts_with(&format!("{object}: ")))
+                })
+                .map(|r| format!("; generate repaired it: {}", r.message))
+                .unwrap_or_else(|| "; generate repaired it".into());
+            let message = format!("the upstream manifests alone: {}{how}", f.message);
+            Diagnostic {
+                severity: Severity::Repaired,
+                message,
+                ..f
+            }
+        })
+        .collect()
+}
+
 /// Runs every check. Inputs that cannot be read are an error (exit 2);
-/// findings are diagnostics, sorted by severity, code and place.
+/// findings are diagnostics, sorted by severity, code and place. The
+/// manifest findings are the gate's, on the stream `generate` would print,
+/// so `check` and `generate` cannot disagree.
 pub fn check(request: &Request, extra: &Extra) -> Result<Vec<Diagnostic>> {
-    let run = generate::run(request)?;
-    let subjects = subjects(&run, request);
-    let mut out = Vec::new();
-    manifests::manifest_checks(&subjects, &run, extra, &mut out);
-    manifests::chart_service_checks(&run, &mut out);
+    let run = match generate::run(request) {
+        Ok(run) => run,
+        Err(err) => match err.code_id() {
+            Some(code) => return Ok(vec![finding_of(&err, code)]),
+            None => return Err(err),
+        },
+    };
+    let mut out = run.findings.clone();
+    out.extend(repaired(&run, request));
     policy::policy_checks(&run.objects, extra, &mut out)?;
     argocd::argocd_checks(&run.objects, request, extra, &mut out)?;
     logs::log_checks(extra, &mut out);

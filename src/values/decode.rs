@@ -239,7 +239,8 @@ fn service(
             &join(&path, "hostname"),
             names::hostname,
             "a tailnet hostname is one DNS label: letters, digits and '-', at most 63 characters",
-        )?,
+        )
+        .map_err(|e| e.code("TS010"))?,
         None => {
             names::hostname(&key.name).map_err(|why| {
                 invalid(
@@ -248,6 +249,7 @@ fn service(
                     format!("the key, used as the tailnet hostname, {why}"),
                 )
                 .hint("set `hostname`")
+                .code("TS010")
             })?;
             key.name.clone()
         }

@@ -183,9 +183,11 @@ pub(super) fn tags(node: &Node, path: &str) -> Result<Vec<String>> {
     let mut out = Vec::with_capacity(items.len());
     for (tag, location) in items {
         names::tag(&tag).map_err(|why| {
-            invalid(location, path, format!("tag {tag:?} {why}")).hint(
-                "a tag looks like tag:k8s (letters, digits and '-' after \"tag:\", no spaces)",
-            )
+            invalid(location, path, format!("tag {tag:?} {why}"))
+                .hint(
+                    "a tag looks like tag:k8s (letters, digits and '-' after \"tag:\", no spaces)",
+                )
+                .code("TS011")
         })?;
         if seen.insert(tag.clone()) {
             out.push(tag);

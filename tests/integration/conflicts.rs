@@ -63,6 +63,7 @@ fn what_the_operator_writes_is_ignored_for_every_golden_case() {
         let text = fs::read_to_string(dir.join("expected.yaml")).unwrap();
         let desired: Vec<Value> = upstream::read(&text, &Arc::from("expected.yaml"))
             .unwrap()
+            .objects
             .into_iter()
             .map(|o| o.value)
             .collect();

@@ -145,7 +145,7 @@ fn loadbalancer_class_on_the_chart_service_becomes_clusterip_and_wiring_comes_fr
 fn strict_turns_repairs_and_warnings_into_errors() {
     for case in [
         "teleport-upstream-root-annotations",
-        "selector-matches-nothing",
+        "teleport-upstream-loadbalancer-class",
     ] {
         let dir = repo_root().join("testdata/cases").join(case);
         let out = run_in(

@@ -1,0 +1,377 @@
+//! The claims model: what the Tailscale operator turns into a device (or a
+//! Tailscale Service) and which pods each exposure reaches.
+//!
+//! One place answers these questions for every caller: the backend resolver
+//! (which pods and ports a generated Service gets), the split (what to strip)
+//! and the gate (what the final stream claims). Objects are plain JSON
+//! values, as in kube-rs' object model, so nothing here needs a cluster.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use crate::expose::{
+    ANNOTATION_EXPOSE, ANNOTATION_HOSTNAME, ANNOTATION_PROXY_GROUP, INGRESS_CLASS,
+    LOAD_BALANCER_CLASS,
+};
+use crate::manifest::{Identity, string_at as text};
+
+/// How the operator treats an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A Service exposed to the tailnet (LoadBalancer class or `expose`).
+    ServiceIngress,
+    /// An egress Service via a ProxyGroup (ExternalName + `proxy-group`).
+    EgressProxyGroup,
+    /// A standalone egress Service (`tailnet-fqdn` / `tailnet-ip`).
+    EgressStandalone,
+    /// An Ingress of class `tailscale`.
+    Ingress,
+}
+
+/// Annotations that make a Service an egress proxy to a tailnet target
+/// (`ts-tailnet-target-ip` is the deprecated spelling still read).
+pub const EGRESS_ANNOTATIONS: &[&str] = &[
+    "tailscale.com/tailnet-fqdn",
+    "tailscale.com/tailnet-ip",
+    "tailscale.com/ts-tailnet-target-ip",
+];
+
+/// An egress Service: it names a tailnet target instead of exposing pods.
+pub fn is_egress(object: &Value) -> bool {
+    object["metadata"]["annotations"]
+        .as_object()
+        .is_some_and(|a| EGRESS_ANNOTATIONS.iter().any(|k| a.contains_key(*k)))
+}
+
+pub fn is_headless(object: &Value) -> bool {
+    text(object, &["spec", "clusterIP"]) == Some("None")
+}
+
+pub fn is_tailscale_load_balancer(object: &Value) -> bool {
+    text(object, &["spec", "loadBalancerClass"]) == Some(LOAD_BALANCER_CLASS)
+}
+
+/// The operator's role for an object, if it has one. `expose` counts only
+/// as exactly `"true"` (the operator compares strings); a headless Service
+/// is ignored by the operator, so it claims nothing.
+pub fn role(object: &Value) -> Option<Role> {
+    match text(object, &["kind"])? {
+        "Service" if is_egress(object) => {
+            let via_group = text(object, &["metadata", "annotations", ANNOTATION_PROXY_GROUP])
+                .is_some_and(|g| !g.is_empty());
+            Some(if via_group {
+                Role::EgressProxyGroup
+            } else {
+                Role::EgressStandalone
+            })
+        }
+        "Service" => {
+            let exposed = (text(object, &["metadata", "annotations", ANNOTATION_EXPOSE])
+                == Some("true")
+                && !is_headless(object))
+                || is_tailscale_load_balancer(object);
+            exposed.then_some(Role::ServiceIngress)
+        }
+        "Ingress" => (text(object, &["spec", "ingressClassName"]) == Some(INGRESS_CLASS))
+            .then_some(Role::Ingress),
+        _ => None,
+    }
+}
+
+/// The JSON pointers whose values make an object a claim, for pointing a
+/// finding at the patch that set them.
+pub const CLAIM_POINTERS: &[&str] = &[
+    "/metadata/annotations/tailscale.com~1expose",
+    "/metadata/annotations/tailscale.com~1hostname",
+    "/spec/loadBalancerClass",
+    "/spec/type",
+    "/spec/ingressClassName",
+    "/spec/tls",
+    "/metadata/name",
+    "/metadata/namespace",
+];
+
+/// Where a claimed hostname comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostnameSource {
+    /// `tailscale.com/hostname` on a Service.
+    Annotation,
+    /// The first label of an Ingress's `tls[0].hosts[0]`.
+    TlsHost,
+    /// The operator's default (`<namespace>-<name>`, `-ingress` for Ingresses).
+    Default,
+}
+
+/// A tailnet hostname an object claims, as the operator would derive it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub hostname: String,
+    pub source: HostnameSource,
+}
+
+impl Claim {
+    /// MagicDNS names are case-insensitive.
+    pub fn key(&self) -> String {
+        self.hostname.to_ascii_lowercase()
+    }
+}
+
+/// The hostname an object claims on the tailnet, if the operator would give
+/// it a device (egress Services point at the tailnet and claim nothing).
+/// `default_namespace` stands in for objects that leave theirs to Argo CD.
+pub fn claim(object: &Value, default_namespace: &str) -> Option<Claim> {
+    let id = Identity::of(object);
+    let namespace = id.namespace_or(default_namespace);
+    match role(object)? {
+        Role::ServiceIngress => Some(
+            match text(object, &["metadata", "annotations", ANNOTATION_HOSTNAME]) {
+                Some(h) => Claim {
+                    hostname: h.to_string(),
+                    source: HostnameSource::Annotation,
+                },
+                None => Claim {
+                    hostname: format!("{namespace}-{}", id.name),
+                    source: HostnameSource::Default,
+                },
+            },
+        ),
+        Role::Ingress => Some(match object["spec"]["tls"][0]["hosts"][0].as_str() {
+            Some(h) => Claim {
+                hostname: h.split('.').next().unwrap_or(h).to_string(),
+                source: HostnameSource::TlsHost,
+            },
+            None => Claim {
+                hostname: format!("{namespace}-{}-ingress", id.name),
+                source: HostnameSource::Default,
+            },
+        }),
+        Role::EgressProxyGroup | Role::EgressStandalone => None,
+    }
+}
+
+/// Kinds whose pods a Service selector can match, and where their pod
+/// template lives.
+pub fn pod_template(object: &Value) -> Option<&Value> {
+    match object.get("kind")?.as_str()? {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            object.get("spec")?.get("template")
+        }
+        "CronJob" => object
+            .get("spec")?
+            .get("jobTemplate")?
+            .get("spec")?
+            .get("template"),
+        "Pod" => Some(object),
+        _ => None,
+    }
+}
+
+fn pod_labels(workload: &Value) -> Option<&Map<String, Value>> {
+    pod_template(workload)?
+        .get("metadata")?
+        .get("labels")?
+        .as_object()
+}
+
+/// A map of strings (a selector, labels), or `None` when it is not one.
+pub fn string_map(value: Option<&Value>) -> Option<BTreeMap<String, String>> {
+    value?
+        .as_object()?
+        .iter()
+        .map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect()
+}
+
+/// Whether an object sits in `namespace`. Charts often leave the namespace
+/// to Argo CD's destination, so an object without one is in every namespace.
+pub fn in_namespace(object: &Value, namespace: &str) -> bool {
+    match text(object, &["metadata", "namespace"]) {
+        Some(ns) if !ns.is_empty() => ns == namespace,
+        _ => true,
+    }
+}
+
+/// The index of the core Service `name` in `namespace` among `objects`.
+pub fn find_service<'a>(
+    objects: impl IntoIterator<Item = &'a Value>,
+    namespace: &str,
+    name: &str,
+) -> Option<usize> {
+    objects.into_iter().position(|o| {
+        o["kind"] == "Service"
+            && o["apiVersion"] == "v1"
+            && o["metadata"]["name"] == name
+            && in_namespace(o, namespace)
+    })
+}
+
+/// Indexes of the workloads in `namespace` whose pods carry every label of
+/// `selector`. An empty selector matches nothing here: a Service without a
+/// selector has no endpoints the operator could reach.
+pub fn matching_workloads<'a>(
+    objects: impl IntoIterator<Item = &'a Value>,
+    namespace: &str,
+    selector: &BTreeMap<String, String>,
+) -> Vec<usize> {
+    if selector.is_empty() {
+        return Vec::new();
+    }
+    objects
+        .into_iter()
+        .enumerate()
+        .filter(|(_, o)| in_namespace(o, namespace))
+        .filter(|(_, o)| {
+            pod_labels(o).is_some_and(|labels| {
+                selector
+                    .iter()
+                    .all(|(k, v)| labels.get(k).and_then(Value::as_str) == Some(v))
+            })
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Whether `objects` hold any workload in `namespace`: without one, what a
+/// selector reaches cannot be known from the files.
+pub fn has_workloads<'a>(objects: impl IntoIterator<Item = &'a Value>, namespace: &str) -> bool {
+    objects
+        .into_iter()
+        .any(|o| pod_template(o).is_some() && in_namespace(o, namespace))
+}
+
+/// The `app.kubernetes.io/component` of a workload's pods ("" when unset).
+pub fn component(workload: &Value) -> &str {
+    pod_labels(workload)
+        .and_then(|l| l.get("app.kubernetes.io/component"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// How a component is shown in messages.
+pub fn shown_component(component: &str) -> String {
+    if component.is_empty() {
+        "(none)".into()
+    } else {
+        format!("{component:?}")
+    }
+}
+
+/// One port a container declares.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub number: u64,
+}
+
+impl std::fmt::Display for ContainerPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "{name} {}", self.number),
+            None => write!(f, "{}", self.number),
+        }
+    }
+}
+
+/// Every port the containers of a workload's pods declare.
+pub fn container_ports(workload: &Value) -> Vec<ContainerPort> {
+    let Some(containers) =
+        pod_template(workload).and_then(|pod| pod["spec"]["containers"].as_array())
+    else {
+        return Vec::new();
+    };
+    containers
+        .iter()
+        .flat_map(|c| c["ports"].as_array().map(Vec::as_slice).unwrap_or_default())
+        .filter_map(|p| {
+            Some(ContainerPort {
+                name: p["name"].as_str().map(str::to_string),
+                number: p["containerPort"].as_u64()?,
+            })
+        })
+        .collect()
+}
+
+/// Whether a Service's `targetPort` (a number or a port name) is one of `ports`.
+pub fn target_declared(target: &Value, ports: &[ContainerPort]) -> bool {
+    match target {
+        Value::Number(n) => ports.iter().any(|p| Some(p.number) == n.as_u64()),
+        Value::String(name) => ports.iter().any(|p| p.name.as_deref() == Some(name)),
+        _ => true,
+    }
+}
+
+/// The Services an Ingress sends traffic to: its default backend and every
+/// path's backend.
+pub fn ingress_backends(object: &Value) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    if let Some(name) = object["spec"]["defaultBackend"]["service"]["name"].as_str() {
+        names.insert(name.to_string());
+    }
+    for rule in object["spec"]["rules"].as_array().into_iter().flatten() {
+        for path in rule["http"]["paths"].as_array().into_iter().flatten() {
+            if let Some(name) = path["backend"]["service"]["name"].as_str() {
+                names.insert(name.to_string());
+            }
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn roles_follow_what_the_operator_reads() {
+        let lb = json!({"kind": "Service", "metadata": {"name": "a"}, "spec": {"loadBalancerClass": "tailscale"}});
+        let expose = json!({"kind": "Service", "metadata": {"name": "a", "annotations": {"tailscale.com/expose": "true"}}});
+        let plain = json!({"kind": "Service", "metadata": {"name": "a", "annotations": {"tailscale.com/expose": "True"}}});
+        let headless = json!({"kind": "Service", "metadata": {"name": "a", "annotations": {"tailscale.com/expose": "true"}}, "spec": {"clusterIP": "None"}});
+        let egress = json!({"kind": "Service", "metadata": {"name": "a", "annotations": {"tailscale.com/tailnet-fqdn": "db.x.ts.net"}}});
+        let egress_pg = json!({"kind": "Service", "metadata": {"name": "a", "annotations": {"tailscale.com/tailnet-ip": "100.64.0.1", "tailscale.com/proxy-group": "eg"}}});
+        let ingress = json!({"kind": "Ingress", "metadata": {"name": "a"}, "spec": {"ingressClassName": "tailscale"}});
+        assert_eq!(role(&lb), Some(Role::ServiceIngress));
+        assert_eq!(role(&expose), Some(Role::ServiceIngress));
+        assert_eq!(role(&plain), None, "only exactly \"true\" exposes");
+        assert_eq!(
+            role(&headless),
+            None,
+            "the operator ignores headless Services"
+        );
+        assert_eq!(role(&egress), Some(Role::EgressStandalone));
+        assert_eq!(role(&egress_pg), Some(Role::EgressProxyGroup));
+        assert_eq!(role(&ingress), Some(Role::Ingress));
+    }
+
+    #[test]
+    fn claims_use_the_operator_defaults() {
+        let service = json!({"kind": "Service", "metadata": {"name": "web"}, "spec": {"loadBalancerClass": "tailscale"}});
+        assert_eq!(claim(&service, "apps").unwrap().hostname, "apps-web");
+        let ingress = json!({"kind": "Ingress", "metadata": {"name": "web", "namespace": "n"}, "spec": {"ingressClassName": "tailscale", "tls": [{"hosts": ["Grafana.example.ts.net"]}]}});
+        let c = claim(&ingress, "").unwrap();
+        assert_eq!(
+            (c.hostname.as_str(), c.key()),
+            ("Grafana", "grafana".into())
+        );
+        let bare = json!({"kind": "Ingress", "metadata": {"name": "web", "namespace": "n"}, "spec": {"ingressClassName": "tailscale"}});
+        assert_eq!(claim(&bare, "").unwrap().hostname, "n-web-ingress");
+    }
+
+    #[test]
+    fn selectors_reach_workloads_in_their_namespace() {
+        let objects = [
+            json!({"kind": "Deployment", "metadata": {"name": "p", "namespace": "t"}, "spec": {"template": {"metadata": {"labels": {"app": "x", "app.kubernetes.io/component": "proxy"}}, "spec": {"containers": [{"ports": [{"name": "tls", "containerPort": 3080}]}]}}}}),
+            json!({"kind": "Deployment", "metadata": {"name": "a", "namespace": "other"}, "spec": {"template": {"metadata": {"labels": {"app": "x"}}}}}),
+        ];
+        let selector = BTreeMap::from([("app".to_string(), "x".to_string())]);
+        assert_eq!(matching_workloads(&objects, "t", &selector), [0]);
+        assert!(matching_workloads(&objects, "t", &BTreeMap::new()).is_empty());
+        assert_eq!(component(&objects[0]), "proxy");
+        let ports = container_ports(&objects[0]);
+        assert!(target_declared(&json!("tls"), &ports));
+        assert!(target_declared(&json!(3080), &ports));
+        assert!(!target_declared(&json!(443), &ports));
+    }
+}

@@ -1,0 +1,706 @@
+//! The rules the gate applies: those between exposures (one device per
+//! hostname, one exposure per workload, only the target component, a
+//! targetPort that is listened on) and those of one object (the keys the
+//! operator reads, the fields it owns, what the API server accepts).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::claims::{
+    self, CLAIM_POINTERS, Claim, ContainerPort, HostnameSource, container_ports, find_service,
+    has_workloads, matching_workloads, shown_component, string_map,
+};
+use super::{Item, Options, Origin, cause, finding};
+use crate::diagnostic::Diagnostic;
+use crate::expose::{
+    ANNOTATION_EXPOSE, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS, INGRESS_CLASS, LABEL_PROXY_CLASS,
+};
+use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES, string_at as text};
+use crate::names;
+use crate::values::{Service, Values};
+
+/// Annotations together may not exceed this (the API server's limit).
+const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
+/// What one exposing object claims and reaches.
+struct Exposure {
+    item: usize,
+    claim: Claim,
+    namespace: String,
+    /// The values service that asked for it, if any.
+    service: Option<usize>,
+    /// Workloads reached; `None` when the stream holds no workload in the
+    /// namespace, so nothing can be known.
+    selected: Option<Vec<usize>>,
+    /// Components the exposure is meant to reach; `None` when unknown.
+    targets: Option<BTreeSet<String>>,
+    /// `namespace/Service` of each backend Service it fronts.
+    backends: BTreeSet<String>,
+}
+
+struct Context<'a> {
+    items: &'a [Item],
+    values: &'a Values,
+    options: &'a Options,
+}
+
+impl Context<'_> {
+    fn objects(&self) -> impl Iterator<Item = &Value> + Clone {
+        self.items.iter().map(|i| &i.object)
+    }
+
+    fn namespace(&self, item: &Item, fallback: Option<&str>) -> String {
+        let id = item.id();
+        if !id.namespace.is_empty() {
+            return id.namespace;
+        }
+        fallback
+            .or(self.options.default_namespace.as_deref())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The values service an object belongs to: the one it was rendered
+    /// for, or the one whose backend Service it is.
+    fn service_of(&self, index: usize) -> Option<usize> {
+        let item = &self.items[index];
+        if let Origin::Generated { service } = item.origin {
+            return Some(service);
+        }
+        let id = item.id();
+        if id.kind != "Service" || !id.group.is_empty() {
+            return None;
+        }
+        self.values.services.iter().position(|s| {
+            s.backend.name == id.name && claims::in_namespace(&item.object, &s.namespace)
+        })
+    }
+
+    fn workloads(&self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<usize> {
+        matching_workloads(self.objects(), namespace, selector)
+    }
+
+    fn selector(&self, index: usize) -> BTreeMap<String, String> {
+        string_map(self.items[index].object["spec"].get("selector")).unwrap_or_default()
+    }
+
+    fn components(&self, workloads: &[usize]) -> BTreeSet<String> {
+        workloads
+            .iter()
+            .map(|&w| claims::component(&self.items[w].object).to_string())
+            .collect()
+    }
+
+    fn describe(&self, index: usize, pointers: &[&str]) -> String {
+        let by = cause(&self.items[index], self.values, pointers).by;
+        format!("{} ({by})", self.items[index].id())
+    }
+
+    fn names(&self, workloads: &[usize]) -> String {
+        workloads
+            .iter()
+            .map(|&w| self.items[w].id().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn exposure(&self, index: usize) -> Option<Exposure> {
+        let item = &self.items[index];
+        let service = self.service_of(index);
+        let fallback = service.map(|s| self.values.services[s].namespace.as_str());
+        let namespace = self.namespace(item, fallback);
+        let claim = claims::claim(&item.object, &namespace)?;
+        let known = has_workloads(self.objects(), &namespace);
+        let id = item.id();
+        let mut backends = BTreeSet::new();
+        let (selected, targets) = if id.kind == "Ingress" {
+            let mut reached = BTreeSet::new();
+            for name in claims::ingress_backends(&item.object) {
+                if let Some(b) = find_service(self.objects(), &namespace, &name) {
+                    reached.extend(self.workloads(&namespace, &self.selector(b)));
+                }
+                backends.insert(format!("{namespace}/{name}"));
+            }
+            let reached: Vec<usize> = reached.into_iter().collect();
+            // An Ingress reaches exactly its backends' pods: they are its target.
+            let targets = known.then(|| self.components(&reached));
+            (known.then_some(reached), targets)
+        } else {
+            let selected = known.then(|| self.workloads(&namespace, &self.selector(index)));
+            let targets = match service {
+                Some(s) => {
+                    let s: &Service = &self.values.services[s];
+                    backends.insert(format!("{namespace}/{}", s.backend.name));
+                    find_service(self.objects(), &s.namespace, &s.backend.name)
+                        .map(|b| self.workloads(&namespace, &self.selector(b)))
+                        .filter(|w| known && !w.is_empty())
+                        .map(|w| self.components(&w))
+                }
+                None => {
+                    backends.insert(format!("{namespace}/{}", id.name));
+                    // No service in the values asked for it: nothing is a target.
+                    Some(BTreeSet::new())
+                }
+            };
+            (selected, targets)
+        };
+        Some(Exposure {
+            item: index,
+            claim,
+            namespace,
+            service,
+            selected,
+            targets,
+            backends,
+        })
+    }
+}
+
+/// Applies every rule; findings come sorted by severity, code and place.
+pub fn run(items: &[Item], values: &Values, options: &Options) -> Vec<Diagnostic> {
+    let context = Context {
+        items,
+        values,
+        options,
+    };
+    let exposures: Vec<Exposure> = (0..items.len())
+        .filter_map(|i| context.exposure(i))
+        .collect();
+    let mut out = Vec::new();
+    hostnames(&context, &exposures, &mut out);
+    workloads_exposed_twice(&context, &exposures, &mut out);
+    for exposure in &exposures {
+        reach(&context, exposure, &mut out);
+    }
+    for index in 0..items.len() {
+        object_rules(&context, index, &mut out);
+    }
+    out.sort_by(|a, b| {
+        (
+            a.severity, a.code, &a.file, a.line, a.column, &a.object, &a.message,
+        )
+            .cmp(&(
+                b.severity, b.code, &b.file, b.line, b.column, &b.object, &b.message,
+            ))
+    });
+    out.dedup();
+    out
+}
+
+/// Generated objects first: they are what the values asked for, so the
+/// finding lands on the other claimer.
+fn asked_first(context: &Context, exposures: &[&Exposure]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..exposures.len()).collect();
+    // Of two generated objects, the later values entry is the one at fault.
+    order.sort_by_key(|&k| match context.items[exposures[k].item].origin {
+        Origin::Generated { service } => (false, service),
+        _ => (true, 0),
+    });
+    order
+}
+
+fn ways_out(context: &Context, a: &Exposure, b: &Exposure) -> String {
+    let upstream_ingress = [a, b].into_iter().find(|e| {
+        matches!(context.items[e.item].origin, Origin::Upstream(_))
+            && context.items[e.item].id().kind == "Ingress"
+    });
+    let asked = [a, b].into_iter().find_map(|e| {
+        matches!(context.items[e.item].origin, Origin::Generated { .. })
+            .then_some(e.service)
+            .flatten()
+    });
+    match (upstream_ingress, asked) {
+        (Some(ingress), Some(service)) => format!(
+            "; either turn the chart's Ingress {} off (or give it another class) and keep {}, or remove {} from the values and keep the chart's Ingress",
+            context.items[ingress.item].id(),
+            context.values.services[service].key_path(),
+            context.values.services[service].key_path()
+        ),
+        _ => String::new(),
+    }
+}
+
+/// TS001: one device per hostname.
+fn hostnames(context: &Context, exposures: &[Exposure], out: &mut Vec<Diagnostic>) {
+    let mut by_host: BTreeMap<String, Vec<&Exposure>> = BTreeMap::new();
+    for e in exposures {
+        by_host.entry(e.claim.key()).or_default().push(e);
+    }
+    for claimers in by_host.values().filter(|c| c.len() > 1) {
+        let order = asked_first(context, claimers);
+        let first = claimers[order[0]];
+        for &k in &order[1..] {
+            let other = claimers[k];
+            out.push(finding(
+                "TS001",
+                &context.items[other.item],
+                context.values,
+                CLAIM_POINTERS,
+                format!(
+                    "hostname {:?} is claimed by {} and by {}; the second device would become {:?}{}",
+                    other.claim.hostname,
+                    context.describe(first.item, CLAIM_POINTERS),
+                    context.describe(other.item, CLAIM_POINTERS),
+                    format!("{}-1", other.claim.hostname),
+                    ways_out(context, first, other)
+                ),
+            ));
+        }
+    }
+}
+
+/// TS002: one exposure per workload (and per backend Service, which stands
+/// for its pods when the files hold no workload).
+fn workloads_exposed_twice(context: &Context, exposures: &[Exposure], out: &mut Vec<Diagnostic>) {
+    let all: Vec<&Exposure> = exposures.iter().collect();
+    let order = asked_first(context, &all);
+    for (n, &a) in order.iter().enumerate() {
+        for &b in &order[n + 1..] {
+            let (a, b) = (all[a], all[b]);
+            let workloads: Vec<usize> = match (&a.selected, &b.selected) {
+                (Some(x), Some(y)) => x
+                    .iter()
+                    .filter(|w| y.contains(w))
+                    // Hook Jobs carry the component's labels only while they run.
+                    .filter(|&&w| context.items[w].id().kind != "Job")
+                    .copied()
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let backends: Vec<&String> = a.backends.intersection(&b.backends).collect();
+            if workloads.is_empty() && backends.is_empty() {
+                continue;
+            }
+            let what = if workloads.is_empty() {
+                format!(
+                    "the pods of Service {}",
+                    backends
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                context.names(&workloads)
+            };
+            out.push(finding(
+                "TS002",
+                &context.items[b.item],
+                context.values,
+                &[
+                    CLAIM_POINTERS,
+                    &["/spec/selector", "/spec/rules", "/spec/defaultBackend"],
+                ]
+                .concat(),
+                format!(
+                    "{what} would be exposed twice: by {} and by {}; each gets its own device{}",
+                    context.describe(a.item, CLAIM_POINTERS),
+                    context.describe(b.item, CLAIM_POINTERS),
+                    ways_out(context, a, b)
+                ),
+            ));
+        }
+    }
+}
+
+/// TS003–TS006: what an exposure reaches.
+fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
+    let item = &context.items[e.item];
+    let is_service = item.id().kind == "Service";
+    let selector_pointers: &[&str] = &["/spec/selector", "/metadata/annotations", "/spec/type"];
+    let shown = serde_json::to_string(&item.object["spec"]["selector"]).unwrap_or_default();
+    if e.service.is_none() && is_service {
+        out.push(finding(
+            "TS003",
+            item,
+            context.values,
+            CLAIM_POINTERS,
+            format!(
+                "{} is exposed on the tailnet, but no service in the values asks for it",
+                item.id()
+            ),
+        ));
+        return;
+    }
+    let Some(selected) = &e.selected else {
+        return;
+    };
+    if selected.is_empty() {
+        if is_service {
+            out.push(finding(
+                "TS004",
+                item,
+                context.values,
+                selector_pointers,
+                format!(
+                    "selector {shown} matches no workload in namespace {}; the device would answer nothing",
+                    e.namespace
+                ),
+            ));
+        }
+        return;
+    }
+    let components = context.components(selected);
+    if let Some(targets) = &e.targets {
+        let wrong: Vec<&String> = components
+            .iter()
+            .filter(|c| !targets.contains(*c))
+            .collect();
+        if !wrong.is_empty() {
+            let service = e.service.map(|s| &context.values.services[s]);
+            out.push(finding(
+                "TS003",
+                item,
+                context.values,
+                selector_pointers,
+                format!(
+                    "selector {shown} reaches component {} ({}), but {} runs as component {}",
+                    wrong
+                        .iter()
+                        .map(|c| shown_component(c))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    context.names(selected),
+                    service
+                        .map(|s| format!(
+                            "the backend Service {}/{} of {}",
+                            s.namespace,
+                            s.backend.name,
+                            s.key_path()
+                        ))
+                        .unwrap_or_else(|| "its backend".into()),
+                    targets
+                        .iter()
+                        .map(|c| shown_component(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    if components.len() > 1 {
+        out.push(finding(
+            "TS005",
+            item,
+            context.values,
+            selector_pointers,
+            format!(
+                "{} reaches workloads of components {}: {}",
+                item.id(),
+                components
+                    .iter()
+                    .map(|c| shown_component(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                context.names(selected)
+            ),
+        ));
+    }
+    if is_service {
+        target_ports(context, e, selected, out);
+    }
+}
+
+/// TS006: every port forwards to a port the selected containers declare.
+fn target_ports(context: &Context, e: &Exposure, selected: &[usize], out: &mut Vec<Diagnostic>) {
+    let item = &context.items[e.item];
+    let declared: Vec<ContainerPort> = selected
+        .iter()
+        .flat_map(|&w| container_ports(&context.items[w].object))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if declared.is_empty() {
+        return;
+    }
+    for (i, port) in item.object["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let target = port
+            .get("targetPort")
+            .or_else(|| port.get("port"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        if !claims::target_declared(&target, &declared) {
+            let pointer = format!("/spec/ports/{i}");
+            out.push(finding(
+                "TS006",
+                item,
+                context.values,
+                &[pointer.as_str(), "/spec/selector"],
+                format!(
+                    "port {} forwards to targetPort {target}, which no selected container declares ({}: {})",
+                    port.get("port").unwrap_or(&Value::Null),
+                    context.names(selected),
+                    declared
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+}
+
+fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
+    text(object, &["metadata", "annotations", key])
+}
+
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Rules about one object.
+fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
+    let item = &context.items[index];
+    let object = &item.object;
+    let id = item.id();
+    let values = context.values;
+    let mut push = |code: &'static str, pointers: &[&str], message: String| {
+        out.push(finding(code, item, values, pointers, message));
+    };
+    let expose_pointer = "/metadata/annotations/tailscale.com~1expose";
+    if let Some(value) = object["metadata"]["annotations"].get(ANNOTATION_EXPOSE) {
+        if value.as_str() != Some("true") {
+            push(
+                "TS007",
+                &[expose_pointer],
+                format!(
+                    "tailscale.com/expose is {value}, not \"true\"; the operator exposes nothing"
+                ),
+            );
+        } else if id.kind == "Service" && claims::is_headless(object) {
+            push(
+                "TS008",
+                &[expose_pointer, "/spec/clusterIP"],
+                "tailscale.com/expose on a headless Service, which the operator ignores".into(),
+            );
+        }
+    }
+    if annotation(object, ANNOTATION_PROXY_GROUP) == Some("") {
+        push(
+            "TS009",
+            &["/metadata/annotations/tailscale.com~1proxy-group"],
+            "tailscale.com/proxy-group is \"\", which makes every reconciler skip the object"
+                .into(),
+        );
+    }
+    let namespace = context.namespace(item, None);
+    if let Some(claim) = claims::claim(object, &namespace)
+        && (id.kind == "Service" || claim.source == HostnameSource::TlsHost)
+        && let Err(why) = names::hostname(&claim.hostname)
+    {
+        let source = match claim.source {
+            HostnameSource::Annotation => "tailscale.com/hostname",
+            HostnameSource::TlsHost => "the first label of tls[0].hosts[0]",
+            HostnameSource::Default => "the default <namespace>-<name>",
+        };
+        push(
+            "TS010",
+            CLAIM_POINTERS,
+            format!("hostname {:?} ({source}) {why}", claim.hostname),
+        );
+    }
+    if let Some(tags) = annotation(object, ANNOTATION_TAGS) {
+        for tag in tags.split(',') {
+            if let Err(why) = names::tag(tag) {
+                push(
+                    "TS011",
+                    &["/metadata/annotations/tailscale.com~1tags"],
+                    format!("tag {tag:?} {why}"),
+                );
+            }
+        }
+    }
+    if id.kind == "Ingress" && text(object, &["spec", "ingressClassName"]) == Some(INGRESS_CLASS) {
+        let tls_host = object["spec"]["tls"][0]["hosts"][0].as_str();
+        for (i, rule) in object["spec"]["rules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let pointer = format!("/spec/rules/{i}");
+            if let Some(host) = rule["host"].as_str()
+                && Some(host) != tls_host
+            {
+                push(
+                    "TS012",
+                    &[pointer.as_str(), "/spec/tls"],
+                    format!(
+                        "rules[{i}].host {host:?} differs from the TLS host; the operator drops the rule"
+                    ),
+                );
+            }
+            if rule.get("http").is_none() {
+                push(
+                    "TS013",
+                    &[pointer.as_str()],
+                    format!("rules[{i}] has no http"),
+                );
+            }
+        }
+    }
+    if let Some(labels) = object["metadata"]["labels"].as_object() {
+        for key in labels
+            .keys()
+            .filter(|k| OPERATOR_LABEL_PREFIXES.iter().any(|p| k.starts_with(p)))
+        {
+            let pointer = format!("/metadata/labels/{}", escape_pointer(key));
+            push(
+                "TS014",
+                &[pointer.as_str()],
+                format!("label {key} is operator-internal"),
+            );
+        }
+    }
+    if object["metadata"]["annotations"]
+        .get(LABEL_PROXY_CLASS)
+        .is_some()
+        && context
+            .options
+            .operator_version
+            .is_some_and(|v| v < (1, 86))
+    {
+        push(
+            "TS015",
+            &["/metadata/annotations/tailscale.com~1proxy-class"],
+            "tailscale.com/proxy-class is an annotation; this operator reads only the label".into(),
+        );
+    }
+    if matches!(item.origin, Origin::Upstream(_))
+        && id.kind == "Service"
+        && claims::is_tailscale_load_balancer(object)
+    {
+        push(
+            "TS016",
+            &["/spec/loadBalancerClass", "/spec/type"],
+            format!("{id} from the upstream manifests is a LoadBalancer of class tailscale"),
+        );
+    }
+    if object.get("status").is_some() {
+        push(
+            "TS017",
+            &["/status"],
+            "the object renders status, which the cluster (here: the Tailscale operator) writes"
+                .into(),
+        );
+    }
+    if object["metadata"].get("finalizers").is_some() {
+        push(
+            "TS017",
+            &["/metadata/finalizers"],
+            "the object renders metadata.finalizers; the operator adds its own, and an explicit list strips it".into(),
+        );
+    }
+    api_server_rules(&id, object, &mut push);
+}
+
+/// TS018: names, labels and annotations the API server would refuse.
+fn api_server_rules(
+    id: &Identity,
+    object: &Value,
+    push: &mut impl FnMut(&'static str, &[&str], String),
+) {
+    if let Err(why) = names::object_name(&id.kind, &id.name) {
+        push(
+            "TS018",
+            &["/metadata/name"],
+            format!("metadata.name {:?} {why}", id.name),
+        );
+    }
+    if !id.namespace.is_empty()
+        && let Err(why) = names::dns1123_label(&id.namespace)
+    {
+        push(
+            "TS018",
+            &["/metadata/namespace"],
+            format!("metadata.namespace {:?} {why}", id.namespace),
+        );
+    }
+    let maps: [(&str, &Value, bool); 4] = [
+        ("/metadata/labels", &object["metadata"]["labels"], true),
+        (
+            "/metadata/annotations",
+            &object["metadata"]["annotations"],
+            false,
+        ),
+        (
+            "/spec/template/metadata/labels",
+            &object["spec"]["template"]["metadata"]["labels"],
+            true,
+        ),
+        (
+            "/spec/selector/matchLabels",
+            &object["spec"]["selector"]["matchLabels"],
+            true,
+        ),
+    ];
+    for (base, map, labels) in maps {
+        let Some(map) = map.as_object() else {
+            continue;
+        };
+        let mut size = 0;
+        for (key, value) in map {
+            let pointer = format!("{base}/{}", escape_pointer(key));
+            let shown = &base[1..].replace('/', ".");
+            if let Err(why) = names::label_key(key) {
+                push(
+                    "TS018",
+                    &[pointer.as_str()],
+                    format!("{shown} key {key:?} {why}"),
+                );
+            }
+            match value.as_str() {
+                None => push(
+                    "TS018",
+                    &[pointer.as_str()],
+                    format!("{shown}.{key} is {value}, not a string"),
+                ),
+                Some(v) if labels => {
+                    if let Err(why) = names::label_value(v) {
+                        push(
+                            "TS018",
+                            &[pointer.as_str()],
+                            format!("{shown}.{key} value {v:?} {why}"),
+                        );
+                    }
+                }
+                Some(v) => size += key.len() + v.len(),
+            }
+        }
+        if size > MAX_ANNOTATIONS_BYTES {
+            push(
+                "TS018",
+                &[base],
+                format!(
+                    "annotations take {size} bytes, more than the API server's {MAX_ANNOTATIONS_BYTES}"
+                ),
+            );
+        }
+    }
+    if id.kind == "Service"
+        && let Some(selector) = object["spec"]["selector"].as_object()
+    {
+        for (key, value) in selector {
+            let pointer = format!("/spec/selector/{}", escape_pointer(key));
+            let bad = names::label_key(key).err().or_else(|| {
+                value.as_str().map_or(Some("is not a string".into()), |v| {
+                    names::label_value(v).err()
+                })
+            });
+            if let Some(why) = bad {
+                push(
+                    "TS018",
+                    &[pointer.as_str()],
+                    format!("spec.selector {key:?}: {why}"),
+                );
+            }
+        }
+    }
+}
