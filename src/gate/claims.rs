@@ -206,9 +206,20 @@ pub fn find_service<'a>(
     })
 }
 
+/// A Helm or Argo CD hook (a test Pod, a pre-install Job): it runs for a
+/// moment around a sync and serves no traffic, so it is no workload an
+/// exposure is about.
+pub fn is_hook(object: &Value) -> bool {
+    object["metadata"]["annotations"]
+        .as_object()
+        .is_some_and(|a| {
+            a.contains_key("helm.sh/hook") || a.contains_key("argocd.argoproj.io/hook")
+        })
+}
+
 /// Indexes of the workloads in `namespace` whose pods carry every label of
-/// `selector`. An empty selector matches nothing here: a Service without a
-/// selector has no endpoints the operator could reach.
+/// `selector`, hooks left out. An empty selector matches nothing here: a
+/// Service without a selector has no endpoints the operator could reach.
 pub fn matching_workloads<'a>(
     objects: impl IntoIterator<Item = &'a Value>,
     namespace: &str,
@@ -220,7 +231,7 @@ pub fn matching_workloads<'a>(
     objects
         .into_iter()
         .enumerate()
-        .filter(|(_, o)| in_namespace(o, namespace))
+        .filter(|(_, o)| in_namespace(o, namespace) && !is_hook(o))
         .filter(|(_, o)| {
             pod_labels(o).is_some_and(|labels| {
                 selector

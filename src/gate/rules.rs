@@ -212,7 +212,7 @@ fn ways_out(context: &Context, a: &Exposure, b: &Exposure) -> String {
     });
     match (upstream_ingress, asked) {
         (Some(ingress), Some(service)) => format!(
-            "; either turn the chart's Ingress {} off (or give it another class) and keep {}, or remove {} from the values and keep the chart's Ingress",
+            "; either turn the chart's {} off (or give it another class) and keep {}, or remove {} from the values and keep the chart's Ingress",
             context.items[ingress.item].id(),
             context.values.services[service].key_path(),
             context.values.services[service].key_path()
@@ -526,7 +526,8 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
             .enumerate()
         {
             let pointer = format!("/spec/rules/{i}");
-            if let Some(host) = rule["host"].as_str()
+            // An empty host is no host, which the operator serves.
+            if let Some(host) = rule["host"].as_str().filter(|h| !h.is_empty())
                 && Some(host) != tls_host
             {
                 push(

@@ -16,6 +16,7 @@ use crate::yaml::{Key, Node, NodeValue};
 
 const TOP_KEYS: &[&str] = &[
     "tailnet",
+    "global",
     "defaults",
     "upstream",
     "services",
@@ -24,6 +25,8 @@ const TOP_KEYS: &[&str] = &[
     "applications",
 ];
 const DEFAULT_KEYS: &[&str] = &["namespace", "tags", "proxyGroup"];
+/// The protected-services chart's own top-level block.
+const GLOBAL_KEYS: &[&str] = &["proxyGroup"];
 const SERVICE_KEYS: &[&str] = &[
     "enabled",
     "direct",
@@ -260,6 +263,12 @@ fn service(
     };
     let proxy_group = match field(entries, "proxyGroup") {
         Some(n) => proxy_group(n, &join(&path, "proxyGroup"))?,
+        // `global.proxyGroup` keeps the protected-services chart's meaning:
+        // it applies to Ingresses only.
+        None if mode == Mode::Ingress => defaults
+            .proxy_group
+            .clone()
+            .or_else(|| defaults.ingress_proxy_group.clone()),
         None => defaults.proxy_group.clone(),
     };
     let proxy_class = field(entries, "proxyClass")
@@ -376,6 +385,12 @@ pub fn decode(root: &Node, fallback_namespace: Option<&str>) -> Result<Values> {
     }
     if let Some(n) = field(entries, "defaults") {
         values.defaults = defaults(n)?;
+    }
+    if let Some(n) = field(entries, "global") {
+        let global = mapping(n, "global", GLOBAL_KEYS)?;
+        if let Some(n) = field(global, "proxyGroup") {
+            values.defaults.ingress_proxy_group = proxy_group(n, "global.proxyGroup")?;
+        }
     }
     if values.defaults.namespace.is_none() {
         values.defaults.namespace = fallback_namespace.map(str::to_string);

@@ -117,6 +117,9 @@ pub struct Defaults {
     pub namespace: Option<String>,
     pub tags: Vec<String>,
     pub proxy_group: Option<String>,
+    /// `global.proxyGroup` of the protected-services chart: for Ingresses
+    /// only, where `defaults.proxyGroup` does not say otherwise.
+    pub ingress_proxy_group: Option<String>,
 }
 
 /// The whole values model. Services are sorted by name, so the order in
