@@ -87,6 +87,10 @@ pub struct CheckArgs {
     pub log: Vec<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: CheckFormat,
+    /// Check a configuration that renders nothing (only logs, a policy),
+    /// as generate --allow-empty would render it.
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -400,6 +404,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<Printed> {
             .collect::<argocd_tailscale_plugin::Result<_>>()?,
     };
     request.operator_version = operator_version;
+    request.allow_empty = args.allow_empty;
     let diagnostics = check::check(&request, &extra)?;
     let failing = |d: &&diagnostic::Diagnostic| {
         d.severity == diagnostic::Severity::Error

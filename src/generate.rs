@@ -368,12 +368,31 @@ pub fn run(request: &Request) -> Result<Run> {
     })
 }
 
+/// An empty stream with Argo CD's prune deletes every resource of the app:
+/// refused unless asked for, by `generate` and `check` alike.
+fn refuse_empty(request: &Request, items: &[Item]) -> Result<()> {
+    if !items.is_empty() || request.allow_empty {
+        return Ok(());
+    }
+    let mut err = Error::new(
+        ErrorKind::Empty,
+        "the values select nothing to render; refusing to print an empty stream",
+    )
+    .key("services")
+    .hint("empty output with Argo CD's prune deletes every resource of the app; enable a service, or pass --allow-empty if that is intended");
+    if let Some(first) = request.values.first() {
+        err = err.at(Location::start_of(&first.name));
+    }
+    Err(err)
+}
+
 /// Patch, canonicalise, order, and hand the final stream to the gate.
 fn finish(
     request: &Request,
     mut items: Vec<Item>,
     values: &Values,
 ) -> Result<(Vec<Value>, Vec<Diagnostic>)> {
+    refuse_empty(request, &items)?;
     for item in &mut items {
         item.object = manifest::canonical(std::mem::take(&mut item.object));
     }
@@ -451,18 +470,6 @@ fn refuse_errors(findings: &[Diagnostic]) -> Result<()> {
 
 pub fn generate(request: &Request) -> Result<Output> {
     let (objects, report) = objects(request)?;
-    if objects.is_empty() && !request.allow_empty {
-        let mut err = Error::new(
-            ErrorKind::Empty,
-            "the values select nothing to render; refusing to print an empty stream",
-        )
-        .key("services")
-        .hint("empty output with Argo CD's prune deletes every resource of the app; enable a service, or pass --allow-empty if that is intended");
-        if let Some(first) = request.values.first() {
-            err = err.at(Location::start_of(&first.name));
-        }
-        return Err(err);
-    }
     let text = match request.format {
         Format::Yaml => yaml::emit_stream(&objects),
         Format::Json => objects

@@ -6,6 +6,7 @@
 //! current binary, then review the diff.
 
 mod check;
+mod claims;
 mod cmp;
 mod conflicts;
 mod determinism;
