@@ -12,6 +12,7 @@ mod conflicts;
 mod determinism;
 mod diff;
 mod errors;
+mod gate;
 mod generate;
 mod golden;
 mod help;

@@ -213,6 +213,12 @@ pub struct Runner<'a> {
 }
 
 impl Runner<'_> {
+    /// Adds one more environment variable.
+    pub fn clone_env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
     pub fn run_with(&self, args: &[&str]) -> Outcome {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         run_in(&self.test.cwd, &args, &self.env, self.test.stdin.as_deref())
@@ -238,4 +244,18 @@ pub fn helm_available(case: &Path) -> bool {
 /// Cases marked with a `requires-helm` file run only where helm does.
 pub fn runnable(case: &Path) -> bool {
     !case.join("requires-helm").exists() || helm_available(case)
+}
+
+/// A stand-in for helm that records its pid and arguments in `dir` and then
+/// runs `body` (a shell snippet).
+pub fn fake_helm(dir: &Path, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("fake-helm");
+    fs::write(
+        &path,
+        format!("#!/bin/sh\necho $$ > \"{0}/helm.pid\"\nprintf '%s\\n' \"$@\" > \"{0}/helm.args\"\n{body}\n", dir.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path.display().to_string()
 }

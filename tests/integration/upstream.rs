@@ -2,14 +2,13 @@
 //! handling, and the repository boundary.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{BIN, Test, repo_root, run_in};
+use crate::support::{BIN, Test, fake_helm, repo_root, run_in};
 
 fn case_output(case: &str, extra: &[&str]) -> (String, String) {
     let dir = repo_root().join("testdata/cases").join(case);
@@ -219,17 +218,6 @@ fn a_chart_symlink_out_of_the_repository_is_refused_before_helm_runs() {
 }
 
 /// A stand-in for helm: records its arguments and stdin, then runs `body`.
-fn fake_helm(dir: &Path, body: &str) -> String {
-    let path = dir.join("fake-helm");
-    fs::write(
-        &path,
-        format!("#!/bin/sh\necho $$ > \"{0}/helm.pid\"\nprintf '%s\\n' \"$@\" > \"{0}/helm.args\"\n{body}\n", dir.display()),
-    )
-    .unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-    path.display().to_string()
-}
-
 const HELM_VALUES: &str = "upstream:\n  - helm:\n      chart: chart\n      release: shop\n      namespace: shop\n      valuesFiles: [prod.yaml]\n      values: {replicas: 2}\nservices:\n  api: {namespace: shop, expose: direct, selector: {app: api}, backend: {name: shop-api, port: 443}}\n";
 
 fn helm_repository() -> Test {
