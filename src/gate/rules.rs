@@ -33,8 +33,9 @@ struct Exposure {
     /// Workloads reached; `None` when the stream holds no workload in the
     /// namespace, so nothing can be known.
     selected: Option<Vec<usize>>,
-    /// Components the exposure is meant to reach; `None` when unknown.
-    targets: Option<BTreeSet<String>>,
+    /// Workloads the exposure may reach: those its backend Service selects
+    /// (promise 2); `None` when unknown.
+    targets: Option<BTreeSet<usize>>,
     /// `namespace/Service` of each backend Service it fronts.
     backends: BTreeSet<String>,
 }
@@ -124,7 +125,7 @@ impl Context<'_> {
             }
             let reached: Vec<usize> = reached.into_iter().collect();
             // An Ingress reaches exactly its backends' pods: they are its target.
-            let targets = known.then(|| self.components(&reached));
+            let targets = known.then(|| reached.iter().copied().collect());
             (known.then_some(reached), targets)
         } else {
             let selected = known.then(|| self.workloads(&namespace, &self.selector(index)));
@@ -135,7 +136,7 @@ impl Context<'_> {
                     find_service(self.objects(), &s.namespace, &s.backend.name)
                         .map(|b| self.workloads(&namespace, &self.selector(b)))
                         .filter(|w| known && !w.is_empty())
-                        .map(|w| self.components(&w))
+                        .map(|w| w.into_iter().collect())
                 }
                 None => {
                     backends.insert(format!("{namespace}/{}", id.name));
@@ -343,25 +344,28 @@ fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
     }
     let components = context.components(selected);
     if let Some(targets) = &e.targets {
-        let wrong: Vec<&String> = components
+        let wrong: Vec<usize> = selected
             .iter()
-            .filter(|c| !targets.contains(*c))
+            .filter(|w| !targets.contains(w))
+            .copied()
             .collect();
         if !wrong.is_empty() {
             let service = e.service.map(|s| &context.values.services[s]);
+            let allowed: Vec<usize> = targets.iter().copied().collect();
             out.push(finding(
                 "TS003",
                 item,
                 context.values,
                 selector_pointers,
                 format!(
-                    "selector {shown} reaches component {} ({}), but {} runs as component {}",
-                    wrong
+                    "selector {shown} reaches {} (component {}), which {} does not select; it selects {} (component {})",
+                    context.names(&wrong),
+                    context
+                        .components(&wrong)
                         .iter()
                         .map(|c| shown_component(c))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    context.names(selected),
                     service
                         .map(|s| format!(
                             "the backend Service {}/{} of {}",
@@ -370,7 +374,9 @@ fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
                             s.key_path()
                         ))
                         .unwrap_or_else(|| "its backend".into()),
-                    targets
+                    context.names(&allowed),
+                    context
+                        .components(&allowed)
                         .iter()
                         .map(|c| shown_component(c))
                         .collect::<Vec<_>>()

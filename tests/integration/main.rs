@@ -16,6 +16,7 @@ mod gate;
 mod generate;
 mod golden;
 mod help;
+mod invariant;
 mod properties;
 mod readme;
 mod security;
