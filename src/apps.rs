@@ -1,6 +1,8 @@
-//! App-of-apps: an apps directory renders one Argo CD Application per
-//! child, each with the `ignoreDifferences` and sync options that child
-//! needs, computed by rendering the child in-process.
+//! The layer above `generate`: an app directory is either a services
+//! directory, which `generate` renders, or an apps directory (app-of-apps),
+//! which renders one Argo CD Application per child, each with the
+//! `ignoreDifferences` and sync options that child needs, computed by
+//! rendering the child in-process. Every command enters here.
 //!
 //! This is how the entries reach Argo CD without being written by hand: a
 //! plugin cannot set fields of the Application that runs it, but it can
@@ -13,9 +15,12 @@ use serde_json::{Map, Value, json};
 use crate::argocd;
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose::{LABEL_MANAGED_BY, MANAGED_BY};
-use crate::generate::{self, Request};
+use crate::gate::{Item, Origin};
+use crate::generate::{self, Output, Request, Run};
 use crate::ownership;
 use crate::render::{Rendered, Templates};
+use crate::report::Report;
+use crate::values;
 use crate::values::{App, Apps, Source};
 
 /// The name Applications use for this plugin (`spec.source.plugin.name`).
@@ -88,7 +93,7 @@ fn render_child(app: &App, parent: &Request) -> Result<Vec<Value>> {
         .and_then(Value::as_str)
         .map(str::to_string);
     request.app.depth = parent.app.depth + 1;
-    let (objects, _report) = generate::objects(&request).map_err(|e| Error {
+    let (objects, _report) = objects(&request).map_err(|e| Error {
         message: format!(
             "child application {} ({}) does not render: {}",
             app.name, app.path, e.message
@@ -181,4 +186,37 @@ pub fn render(apps: &Apps, parent: &Request, templates: &Templates) -> Result<Ve
         )?);
     }
     Ok(out)
+}
+
+/// Renders an app directory up to the gate: the values decide whether it
+/// holds services or applications.
+pub fn run(request: &Request) -> Result<Run> {
+    let values = values::load(&request.values, request.app.namespace.as_deref())?;
+    let Some(apps) = &values.apps else {
+        return generate::run(request, values);
+    };
+    let templates = Templates::new(request.templates.clone());
+    let items = render(apps, request, &templates)?
+        .into_iter()
+        .map(|r| Item::new(r.object, Origin::Rendered(r.location)))
+        .collect();
+    let (objects, findings) = generate::finish(request, items, &values)?;
+    Ok(Run {
+        objects,
+        findings,
+        report: Report::default(),
+        values,
+        upstream: Vec::new(),
+    })
+}
+
+/// The objects of an app directory, refused if the gate found an error.
+pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
+    generate::accept(request, run(request)?)
+}
+
+/// The stream `generate` prints for an app directory.
+pub fn generate(request: &Request) -> Result<Output> {
+    let (objects, report) = objects(request)?;
+    Ok(generate::output(request, objects, report))
 }

@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -20,7 +19,8 @@ use crate::gate::claims::{
     matching_workloads, shown_component, string_map, target_declared,
 };
 use crate::manifest::Identity;
-use crate::render::Templates;
+use crate::overrides::TemplateDir;
+use crate::preset;
 use crate::report::Report;
 use crate::upstream::Object;
 use crate::values::{PortRef, Service};
@@ -386,38 +386,20 @@ fn narrow_preset(
     backing
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PresetFile {
-    #[allow(dead_code)]
-    #[serde(default)]
-    description: String,
-    selector: BTreeMap<String, String>,
-    ports: Vec<Value>,
-}
-
-fn from_preset(service: &Service, name: &str, templates: &Templates) -> Result<Backing> {
+fn from_preset(service: &Service, name: &str, presets: Option<&TemplateDir>) -> Result<Backing> {
     let release = service
         .release
         .clone()
         .unwrap_or_else(|| service.backend.name.clone());
     let key = format!("{}.preset", service.key_path());
-    let node = templates
-        .data(&format!("presets/{name}.yaml"), &json!({ "release": release }), &key)?
+    let preset = preset::load(name, presets, &release)
+        .map_err(|e| e.key(key.clone()))?
         .ok_or_else(|| {
             Error::new(ErrorKind::Values, format!("no preset named {name:?}"))
                 .at(service.location.clone())
                 .key(key.clone())
                 .hint("presets ship in templates/presets/ (teleport-cluster); a --templates directory can add presets/<name>.yaml")
         })?;
-    let preset: PresetFile = serde_json::from_value(node.to_json()?).map_err(|e| {
-        Error::new(
-            ErrorKind::Template,
-            format!("preset {name:?} does not fit the preset shape: {e}"),
-        )
-        .at(node.location.clone())
-        .hint("a preset has `selector` (labels) and `ports` ([{name, port, targetPort}])")
-    })?;
     backing_from_ports(
         service,
         preset.selector,
@@ -529,7 +511,7 @@ fn describe_workloads(
 pub fn resolve(
     service: &Service,
     upstream: &[Object],
-    templates: &Templates,
+    presets: Option<&TemplateDir>,
     report: &mut Report,
     findings: &mut Vec<Diagnostic>,
 ) -> Result<Backing> {
@@ -570,7 +552,7 @@ pub fn resolve(
         ));
         backing
     } else if let Some(preset) = &service.preset {
-        let learned = from_preset(service, preset, templates)?;
+        let learned = from_preset(service, preset, presets)?;
         let origin = format!("preset {preset}");
         let narrowed = narrow_preset(service, learned.clone(), &origin, findings);
         report.note(describe_origin(service, &learned, &narrowed, &origin));

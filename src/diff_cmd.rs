@@ -13,11 +13,11 @@ use clap::{Args, Parser, ValueEnum};
 use serde_json::Value;
 
 use argocd_tailscale_plugin::diff::{self, AppDiff, MARKDOWN_LIMIT};
-use argocd_tailscale_plugin::generate;
 use argocd_tailscale_plugin::repo::{self, Repo};
 use argocd_tailscale_plugin::{Error, ErrorKind, revision, upstream};
+use argocd_tailscale_plugin::{apps, generate};
 
-use crate::cli::{Cli, Command, InputArgs, Printed, request};
+use crate::input::{GenerateArgs, InputArgs, Printed, request};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum DiffFormat {
@@ -110,7 +110,7 @@ fn render_dir(root: &Path, app: &Path, values: &[String]) -> anyhow::Result<Opti
         return Ok(None);
     }
     let request = request(&input, &dir)?;
-    let (objects, _report) = generate::objects(&request)?;
+    let (objects, _report) = apps::objects(&request)?;
     Ok(Some(objects))
 }
 
@@ -193,16 +193,15 @@ fn golden(args: &DiffArgs, dir: &Path, notes: &mut Vec<String>) -> anyhow::Resul
                 .collect(),
             Err(_) => vec!["generate".into(), "-f".into(), "values.yaml".into()],
         };
-        let cli = Cli::try_parse_from(
-            std::iter::once("argocd-tailscale-plugin".to_string()).chain(words),
-        )
-        .with_context(|| format!("{}: the args file is not a command line", case.display()))?;
-        let Command::Generate(generate_args) = cli.command else {
+        let case_args = CaseArgs::try_parse_from(words)
+            .with_context(|| format!("{}: the args file is not a command line", case.display()))?;
+        if case_args.command != "generate" {
             return Err(usage(format!("{}: a golden case runs generate", case.display())).into());
-        };
+        }
+        let generate_args = case_args.generate;
         let mut request = request(&generate_args.input, &case)?;
         request.allow_empty = generate_args.allow_empty;
-        let output = generate::generate(&request)
+        let output = apps::generate(&request)
             .map_err(|e| anyhow::Error::from(e).context(format!("case {}", case.display())))?;
         let expected_path = case.join("expected.yaml");
         let expected = std::fs::read_to_string(&expected_path)?;
@@ -253,6 +252,15 @@ fn color(choice: ColorChoice) -> bool {
                 && std::env::var("TERM").map_or(true, |t| t != "dumb")
         }
     }
+}
+
+/// A golden case's `args` file: `generate` and its flags.
+#[derive(Debug, clap::Parser)]
+#[command(no_binary_name = true)]
+struct CaseArgs {
+    command: String,
+    #[command(flatten)]
+    generate: GenerateArgs,
 }
 
 pub fn run(args: &DiffArgs) -> anyhow::Result<Printed> {

@@ -14,16 +14,10 @@ use crate::backend::Backing;
 use crate::error::{Error, ErrorKind, Result};
 use crate::values::{Mode, PortRef, Service, Values};
 
-pub const ANNOTATION_HOSTNAME: &str = "tailscale.com/hostname";
-pub const ANNOTATION_TAGS: &str = "tailscale.com/tags";
-pub const ANNOTATION_PROXY_GROUP: &str = "tailscale.com/proxy-group";
-pub const ANNOTATION_EXPOSE: &str = "tailscale.com/expose";
-/// A label in every operator version; the annotation form needs v1.86.
-pub const LABEL_PROXY_CLASS: &str = "tailscale.com/proxy-class";
-pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY: &str = "argocd-tailscale-plugin";
-pub const LOAD_BALANCER_CLASS: &str = "tailscale";
-pub const INGRESS_CLASS: &str = "tailscale";
+pub use crate::gate::claims::{
+    ANNOTATION_EXPOSE, ANNOTATION_HOSTNAME, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS, INGRESS_CLASS,
+    LABEL_MANAGED_BY, LABEL_PROXY_CLASS, LOAD_BALANCER_CLASS, MANAGED_BY,
+};
 
 /// One object to render: the template that lays it out and its context.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,6 @@
-//! The `generate` pipeline: read → resolve → plan → render → repair →
-//! patch → order → emit.
+//! The `generate` pipeline for a services directory: resolve → plan →
+//! render → repair → patch → gate → emit. It knows nothing of apps
+//! directories, which sit above it (`apps`).
 //!
 //! The whole stream is built in memory and handed back only when every step
 //! succeeded, so a caller can never print part of it (DESIGN promise 5).
@@ -11,7 +12,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::apps;
 use crate::backend;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ErrorKind, Result};
@@ -20,14 +20,15 @@ use crate::gate::{self, Item, Origin};
 use crate::helm;
 use crate::location::Location;
 use crate::manifest::{self, Identity};
+use crate::overrides::TemplateDir;
 use crate::patch;
-use crate::render::{TemplateDir, Templates};
+use crate::render::Templates;
 use crate::repo::Repo;
 use crate::report::Finding;
 use crate::report::Report;
 use crate::split;
 use crate::upstream::{self, Object};
-use crate::values::{self, Mode, Source, Upstream, Values};
+use crate::values::{Mode, Source, Upstream, Values};
 use crate::yaml;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -213,14 +214,9 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
     Ok(objects)
 }
 
-/// Renders the objects, checked by the gate, canonical and in output order.
-pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
-    accept(request, run(request)?)
-}
-
 /// A run's objects, unless the gate found an error (or, under `--strict`,
 /// anything to repair or warn about). The gate's warnings join the report.
-fn accept(request: &Request, run: Run) -> Result<(Vec<Value>, Report)> {
+pub fn accept(request: &Request, run: Run) -> Result<(Vec<Value>, Report)> {
     refuse_errors(&run.findings)?;
     let mut report = run.report;
     for warning in run
@@ -264,26 +260,10 @@ pub struct Run {
     pub upstream: Vec<Object>,
 }
 
-/// Runs the pipeline up to the gate. A run whose findings hold an error
-/// must not be printed; [`generate`] and [`objects`] refuse it.
-pub fn run(request: &Request) -> Result<Run> {
-    let values = values::load(&request.values, request.app.namespace.as_deref())?;
-    if let Some(apps) = &values.apps {
-        let templates = Templates::new(request.templates.clone());
-        let rendered = apps::render(apps, request, &templates)?;
-        let items = rendered
-            .into_iter()
-            .map(|r| Item::new(r.object, Origin::Rendered(r.location)))
-            .collect();
-        let (objects, findings) = finish(request, items, &values)?;
-        return Ok(Run {
-            objects,
-            findings,
-            report: Report::default(),
-            values,
-            upstream: Vec::new(),
-        });
-    }
+/// Runs the services pipeline on loaded values, up to the gate. A run
+/// whose findings hold an error must not be printed; [`accept`] refuses
+/// it. Apps directories are the layer above (`apps`).
+pub fn run(request: &Request, values: Values) -> Result<Run> {
     let mut report = Report {
         warnings: values.warnings.clone(),
         ..Report::default()
@@ -297,8 +277,13 @@ pub fn run(request: &Request) -> Result<Run> {
     for service in &values.services {
         match service.mode {
             Mode::Direct => {
-                let backing =
-                    backend::resolve(service, &upstream, &templates, &mut report, &mut refused)?;
+                let backing = backend::resolve(
+                    service,
+                    &upstream,
+                    request.templates.as_ref(),
+                    &mut report,
+                    &mut refused,
+                )?;
                 backings.insert(service.name.clone(), backing);
             }
             Mode::Ingress => backend::check_ingress(service, &upstream)?,
@@ -387,7 +372,7 @@ fn refuse_empty(request: &Request, items: &[Item]) -> Result<()> {
 }
 
 /// Patch, canonicalise, order, and hand the final stream to the gate.
-fn finish(
+pub fn finish(
     request: &Request,
     mut items: Vec<Item>,
     values: &Values,
@@ -468,8 +453,8 @@ fn refuse_errors(findings: &[Diagnostic]) -> Result<()> {
     Err(err)
 }
 
-pub fn generate(request: &Request) -> Result<Output> {
-    let (objects, report) = objects(request)?;
+/// The printed form of accepted objects.
+pub fn output(request: &Request, objects: Vec<Value>, report: Report) -> Output {
     let text = match request.format {
         Format::Yaml => yaml::emit_stream(&objects),
         Format::Json => objects
@@ -477,9 +462,9 @@ pub fn generate(request: &Request) -> Result<Output> {
             .map(|o| serde_json::to_string(o).expect("JSON values serialize") + "\n")
             .collect(),
     };
-    Ok(Output {
+    Output {
         objects,
         text,
         report,
-    })
+    }
 }

@@ -5,6 +5,7 @@
 
 mod cli;
 mod diff_cmd;
+mod input;
 
 use std::io::Write;
 use std::process::ExitCode;

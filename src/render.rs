@@ -6,7 +6,6 @@
 //! renders is parsed back and checked; only the parsed objects go on, so
 //! template whitespace and quoting never reach the output.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::value::Serde;
@@ -17,6 +16,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::expose::Exposure;
 use crate::location::Location;
 use crate::manifest;
+use crate::overrides::TemplateDir;
+use crate::overrides::user_file;
 use crate::yaml;
 
 /// The defaults, compiled in so the binary works without the repository.
@@ -27,10 +28,6 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "application.yaml",
         include_str!("../templates/application.yaml"),
     ),
-    (
-        "presets/teleport-cluster.yaml",
-        include_str!("../templates/presets/teleport-cluster.yaml"),
-    ),
 ];
 
 /// Instructions one render may execute; bounds a template loop that would
@@ -40,14 +37,6 @@ const FUEL: u64 = 2_000_000;
 pub struct Templates {
     env: Environment<'static>,
     user_dir: Option<TemplateDir>,
-}
-
-/// A directory of template overrides: where it is, and how the user wrote
-/// it (for messages, so they point at files the user recognises).
-#[derive(Debug, Clone)]
-pub struct TemplateDir {
-    pub path: PathBuf,
-    pub shown: String,
 }
 
 /// An object a template produced, and where it starts in the rendered text.
@@ -61,29 +50,6 @@ fn embedded(name: &str) -> Option<&'static str> {
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, text)| *text)
-}
-
-/// The user's file for `name`, if there is one. A path that leaves the
-/// directory once symlinks are followed is an error, not a fallback.
-fn user_file(dir: &Path, name: &str) -> std::result::Result<Option<PathBuf>, String> {
-    // Same rule as minijinja's own path loader: no `..`, no dot files, no
-    // backslashes; then the symlink check below.
-    let unsafe_segment = |s: &str| s.is_empty() || s.starts_with('.') || s.contains('\\');
-    if name.split('/').any(unsafe_segment) {
-        return Ok(None);
-    }
-    let path = dir.join(name);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let resolved = std::fs::canonicalize(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if !resolved.starts_with(dir) {
-        return Err(format!(
-            "template {name:?} in {} is a symlink that points outside the templates directory; refused",
-            dir.display()
-        ));
-    }
-    Ok(Some(resolved))
 }
 
 impl Templates {
@@ -156,23 +122,6 @@ impl Templates {
         Error::new(ErrorKind::Template, message)
             .at(Location::new(&self.origin(name), line, 1))
             .hint(hint)
-    }
-
-    /// Renders a data template (a preset) into one YAML node.
-    pub fn data(&self, name: &str, context: &Value, key_path: &str) -> Result<Option<yaml::Node>> {
-        let template = match self.env.get_template(name) {
-            Ok(t) => t,
-            Err(e) if e.kind() == minijinja::ErrorKind::TemplateNotFound => return Ok(None),
-            Err(e) => return Err(self.error(&e, name, key_path)),
-        };
-        let text = template
-            .render(Serde(context))
-            .map_err(|e| self.error(&e, name, key_path))?;
-        let shown: Arc<str> = Arc::from(format!("{} (rendered for {key_path})", self.origin(name)));
-        yaml::parse_single(&text, &shown).map_err(|e| Error {
-            kind: ErrorKind::Template,
-            ..e
-        })
     }
 
     /// Renders one exposure into the objects it describes.

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::apps;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose::{ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS};
@@ -119,7 +120,7 @@ fn repaired(run: &generate::Run, request: &Request) -> Vec<Diagnostic> {
 /// manifest findings are the gate's, on the stream `generate` would print,
 /// so `check` and `generate` cannot disagree.
 pub fn check(request: &Request, extra: &Extra) -> Result<Vec<Diagnostic>> {
-    let run = match generate::run(request) {
+    let run = match apps::run(request) {
         Ok(run) => run,
         Err(err) => match err.code_id() {
             Some(code) => return Ok(vec![finding_of(&err, code)]),

@@ -10,11 +10,19 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::expose::{
-    ANNOTATION_EXPOSE, ANNOTATION_HOSTNAME, ANNOTATION_PROXY_GROUP, INGRESS_CLASS,
-    LOAD_BALANCER_CLASS,
-};
 use crate::manifest::{Identity, string_at as text};
+
+// The keys the operator reads (reference/tailscale-operator.md §1).
+pub const ANNOTATION_HOSTNAME: &str = "tailscale.com/hostname";
+pub const ANNOTATION_TAGS: &str = "tailscale.com/tags";
+pub const ANNOTATION_PROXY_GROUP: &str = "tailscale.com/proxy-group";
+pub const ANNOTATION_EXPOSE: &str = "tailscale.com/expose";
+/// A label in every operator version; the annotation form needs v1.86.
+pub const LABEL_PROXY_CLASS: &str = "tailscale.com/proxy-class";
+pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "argocd-tailscale-plugin";
+pub const LOAD_BALANCER_CLASS: &str = "tailscale";
+pub const INGRESS_CLASS: &str = "tailscale";
 
 /// How the operator treats an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

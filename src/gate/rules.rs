@@ -11,11 +11,11 @@ use super::claims::{
     self, CLAIM_POINTERS, Claim, ContainerPort, HostnameSource, container_ports, find_service,
     has_workloads, matching_workloads, shown_component, string_map,
 };
-use super::{Item, Options, Origin, cause, finding};
-use crate::diagnostic::Diagnostic;
-use crate::expose::{
+use super::claims::{
     ANNOTATION_EXPOSE, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS, INGRESS_CLASS, LABEL_PROXY_CLASS,
 };
+use super::{Item, Options, Origin, cause, finding};
+use crate::diagnostic::Diagnostic;
 use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES, string_at as text};
 use crate::names;
 use crate::values::{Service, Values};

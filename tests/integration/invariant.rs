@@ -9,9 +9,10 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+use argocd_tailscale_plugin::apps;
 use argocd_tailscale_plugin::check::{self, Extra};
 use argocd_tailscale_plugin::diagnostic::Severity;
-use argocd_tailscale_plugin::generate::{self, Request};
+use argocd_tailscale_plugin::generate::Request;
 use argocd_tailscale_plugin::repo::Repo;
 use argocd_tailscale_plugin::values::Source;
 use argocd_tailscale_plugin::yaml;
@@ -189,7 +190,7 @@ proptest! {
     ) {
         let values = values(&wanted, &patches);
         let request = request(&values, manifests(&up));
-        let Ok(output) = generate::generate(&request) else {
+        let Ok(output) = apps::generate(&request) else {
             return Ok(());
         };
         let problems = conflicts(&output.objects, &values);
@@ -215,7 +216,7 @@ fn the_random_worlds_reach_both_outcomes() {
     let (mut ok, mut refused) = (0, 0);
     for _ in 0..200 {
         let (up, wanted, patches) = strategy.new_tree(&mut runner).unwrap().current();
-        match generate::generate(&request(&values(&wanted, &patches), manifests(&up))) {
+        match apps::generate(&request(&values(&wanted, &patches), manifests(&up))) {
             Ok(_) => ok += 1,
             Err(_) => refused += 1,
         }

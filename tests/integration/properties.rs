@@ -8,6 +8,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
+use argocd_tailscale_plugin::apps;
 use argocd_tailscale_plugin::generate::{self, Request};
 use argocd_tailscale_plugin::repo::Repo;
 use argocd_tailscale_plugin::values::Source;
@@ -134,7 +135,7 @@ fn render(text: &str) -> argocd_tailscale_plugin::Result<generate::Output> {
         repo,
         dir,
     );
-    generate::generate(&request)
+    apps::generate(&request)
 }
 
 proptest! {
