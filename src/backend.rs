@@ -188,6 +188,28 @@ fn refuse(
     );
 }
 
+fn refuse_selector(findings: &mut Vec<Diagnostic>, service: &Service, message: String) {
+    refuse(
+        findings,
+        "TS003",
+        service,
+        "selector",
+        message,
+        SELECTOR_HINT,
+    );
+}
+
+fn refuse_target_port(findings: &mut Vec<Diagnostic>, service: &Service, message: String) {
+    refuse(
+        findings,
+        "TS006",
+        service,
+        "targetPort",
+        message,
+        TARGET_PORT_HINT,
+    );
+}
+
 const SELECTOR_HINT: &str = "remove selector to use the backend Service's own, or add labels to it (such as app.kubernetes.io/component) so that it picks some of the backend's pods";
 const TARGET_PORT_HINT: &str = "remove targetPort: the plugin takes it from the backend Service, which knows where its pods listen";
 
@@ -260,11 +282,9 @@ fn narrow(
                 None
             };
             if let Some(problem) = problem {
-                refuse(
+                refuse_selector(
                     findings,
-                    "TS003",
                     service,
-                    "selector",
                     format!(
                         "selector {} {problem}: values may narrow the backend's selector, never replace it; {origin} selects {} with {}, the values' selector selects {}",
                         shown(selector),
@@ -272,23 +292,19 @@ fn narrow(
                         shown(&backing.selector),
                         names(&narrow)
                     ),
-                    SELECTOR_HINT,
                 );
             } else {
                 backing.selector = selector.clone();
             }
         } else if !label_superset(selector, &backing.selector) {
-            refuse(
+            refuse_selector(
                 findings,
-                "TS003",
                 service,
-                "selector",
                 format!(
                     "selector {} is not a narrowing of {origin}'s selector {}: it lacks some of its labels, and no workload in the upstream manifests shows which pods it would select",
                     shown(selector),
                     shown(&backing.selector)
                 ),
-                SELECTOR_HINT,
             );
         } else {
             backing.selector = selector.clone();
@@ -322,16 +338,13 @@ fn narrow(
                         .join(", ")
                 )
             };
-            refuse(
+            refuse_target_port(
                 findings,
-                "TS006",
                 service,
-                "targetPort",
                 format!(
                     "targetPort {target} replaces {origin}'s targetPort {} for port {}, and {listening}",
                     only.target, only.port
                 ),
-                TARGET_PORT_HINT,
             );
         } else {
             only.target = target.clone();
@@ -352,17 +365,14 @@ fn narrow_preset(
         && *selector != backing.selector
     {
         if !label_superset(selector, &backing.selector) {
-            refuse(
+            refuse_selector(
                 findings,
-                "TS003",
                 service,
-                "selector",
                 format!(
                     "selector {} is not a narrowing of {origin}'s selector {}: values may add labels to it, never drop or change one",
                     shown(selector),
                     shown(&backing.selector)
                 ),
-                SELECTOR_HINT,
             );
             return backing;
         }
@@ -371,16 +381,13 @@ fn narrow_preset(
     if let (Some(target), [only]) = (&service.target_port, backing.ports.as_slice())
         && *target != only.target
     {
-        refuse(
+        refuse_target_port(
             findings,
-            "TS006",
             service,
-            "targetPort",
             format!(
                 "targetPort {target} replaces {origin}'s targetPort {} for port {}",
                 only.target, only.port
             ),
-            TARGET_PORT_HINT,
         );
     }
     backing

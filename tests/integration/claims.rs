@@ -168,7 +168,7 @@ pub fn conflicts(objects: &[Value], values: &Value) -> Vec<String> {
                 ));
             }
         }
-        let declared: Vec<(Option<&str>, Option<u64>)> = pods
+        let container_ports: Vec<Value> = pods
             .iter()
             .flat_map(|p| {
                 let spec = if p["kind"] == "Pod" {
@@ -179,19 +179,13 @@ pub fn conflicts(objects: &[Value], values: &Value) -> Vec<String> {
                 spec["containers"].as_array().cloned().unwrap_or_default()
             })
             .flat_map(|c| c["ports"].as_array().cloned().unwrap_or_default())
-            .map(|port| (None, port["containerPort"].as_u64()))
             .collect();
-        let names: Vec<String> = pods
+        let declared: Vec<u64> = container_ports
             .iter()
-            .flat_map(|p| {
-                let spec = if p["kind"] == "Pod" {
-                    &p["spec"]
-                } else {
-                    &p["spec"]["template"]["spec"]
-                };
-                spec["containers"].as_array().cloned().unwrap_or_default()
-            })
-            .flat_map(|c| c["ports"].as_array().cloned().unwrap_or_default())
+            .filter_map(|port| port["containerPort"].as_u64())
+            .collect();
+        let names: Vec<String> = container_ports
+            .iter()
             .filter_map(|port| port["name"].as_str().map(str::to_string))
             .collect();
         if declared.is_empty() {
@@ -200,7 +194,7 @@ pub fn conflicts(objects: &[Value], values: &Value) -> Vec<String> {
         for port in o["spec"]["ports"].as_array().into_iter().flatten() {
             let target = port.get("targetPort").unwrap_or(&port["port"]);
             let ok = match target {
-                Value::Number(n) => declared.iter().any(|(_, p)| *p == n.as_u64()),
+                Value::Number(n) => n.as_u64().is_some_and(|n| declared.contains(&n)),
                 Value::String(s) => names.contains(s),
                 _ => false,
             };
