@@ -87,6 +87,7 @@ fn render_child(app: &App, parent: &Request) -> Result<Vec<Value>> {
     request.upstream = upstream;
     request.strict = settings.strict;
     request.helm_timeout = parent.helm_timeout;
+    request.limits = parent.limits.clone();
     request.app.namespace = app
         .destination
         .get("namespace")

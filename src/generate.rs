@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::admin::Limits;
 use crate::backend;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ErrorKind, Result};
@@ -58,6 +59,8 @@ pub struct Request {
     pub app: AppContext,
     /// The operator version as (major, minor), for version-dependent rules.
     pub operator_version: Option<(u32, u32)>,
+    /// The sidecar administrator's limits and network allow-list.
+    pub limits: Limits,
 }
 
 /// What Argo CD says about the Application being rendered, when it runs
@@ -93,6 +96,7 @@ impl Request {
             helm_timeout: HELM_TIMEOUT,
             app: AppContext::default(),
             operator_version: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -180,6 +184,7 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
                     &request.repo,
                     &request.cwd,
                     values.defaults.namespace.as_deref(),
+                    &request.limits,
                     request.helm_timeout,
                 )?;
                 objects.extend(

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use argocd_tailscale_plugin::admin::Limits;
 use argocd_tailscale_plugin::argocd::{self, Env, ProcessEnv, Settings};
 use argocd_tailscale_plugin::generate::{self, AppContext, Request};
 use argocd_tailscale_plugin::overrides::TemplateDir;
@@ -168,6 +169,7 @@ pub fn request(input: &InputArgs, cwd: &Path) -> anyhow::Result<Request> {
     request.templates = templates;
     request.strict = input.strict || settings.strict;
     request.helm_timeout = Duration::from_secs(input.helm_timeout);
+    request.limits = Limits::from_env()?;
     request.app = AppContext {
         namespace: env("ARGOCD_APP_NAMESPACE"),
         repo_url: env("ARGOCD_APP_SOURCE_REPO_URL"),

@@ -6,6 +6,7 @@
 //! (resolve) → [`backend`] and [`expose`] (plan) → [`render`] → [`split`]
 //! (repair) → [`patch`] → [`gate`] → [`yaml`] (emit); [`generate`] runs it.
 
+pub mod admin;
 pub mod apps;
 pub mod argocd;
 pub mod backend;
@@ -28,6 +29,7 @@ pub mod render;
 pub mod repo;
 pub mod report;
 pub mod revision;
+pub mod sandbox;
 pub mod signals;
 pub mod split;
 pub mod upstream;

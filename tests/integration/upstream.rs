@@ -246,13 +246,22 @@ fn helm_gets_an_explicit_argument_list_and_inline_values_on_stdin() {
         .clone_with_env("HELM_BINARY", &helm)
         .run_with(&["generate"]);
     assert!(out.success().contains("name: from-helm"));
+    // helm sees copies in its sandbox, never the repository itself.
     let root = fs::canonicalize(test.path()).unwrap();
     let args = fs::read_to_string(test.path().join("helm.args")).unwrap();
+    let lines: Vec<&str> = args.lines().collect();
+    let sandbox = lines[2]
+        .strip_suffix("/in/chart/chart")
+        .unwrap_or_else(|| panic!("{args}"));
+    assert!(!sandbox.starts_with(root.to_str().unwrap()), "{args}");
     let expected = format!(
-        "template\nshop\n{0}/chart\n--namespace\nshop\n--values\n{0}/prod.yaml\n--values\n-\n",
-        root.display()
+        "template\nshop\n{sandbox}/in/chart/chart\n--namespace\nshop\n--values\n{sandbox}/in/values/0.yaml\n--values\n-\n"
     );
     assert_eq!(args, expected);
+    assert!(
+        !Path::new(sandbox).exists(),
+        "the sandbox is removed after the run"
+    );
     let stdin: Value =
         serde_json::from_str(&fs::read_to_string(test.path().join("helm.stdin")).unwrap()).unwrap();
     assert_eq!(stdin, serde_json::json!({"replicas": 2}));
