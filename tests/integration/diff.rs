@@ -138,7 +138,7 @@ fn markdown_has_the_structure_github_renders_and_stays_under_the_limit() {
     );
 }
 
-fn git(dir: &Path, args: &[&str]) {
+pub fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
         .args([
             "-c",

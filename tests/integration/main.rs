@@ -19,6 +19,7 @@ mod help;
 mod invariant;
 mod properties;
 mod readme;
+mod sandbox;
 mod security;
 mod support;
 mod upstream;
