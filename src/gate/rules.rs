@@ -3,13 +3,13 @@
 //! targetPort that is listened on) and those of one object (the keys the
 //! operator reads, the fields it owns, what the API server accepts).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
 use super::claims::{
-    self, CLAIM_POINTERS, Claim, ContainerPort, HostnameSource, container_ports, find_service,
-    has_workloads, matching_workloads, shown_component, string_map,
+    self, CLAIM_POINTERS, Claim, ContainerPort, HostnameSource, container_ports,
+    matching_workloads, shown_component, string_map,
 };
 use super::claims::{
     ANNOTATION_EXPOSE, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS, INGRESS_CLASS, LABEL_PROXY_CLASS,
@@ -44,11 +44,71 @@ struct Context<'a> {
     items: &'a [Item],
     values: &'a Values,
     options: &'a Options,
+    /// Core Services of the stream by name, so lookups stay linear in the
+    /// stream's size (10,000 services are a real catalog).
+    services_by_name: HashMap<&'a str, Vec<usize>>,
+    /// Workloads by namespace; `""` holds those that leave it to Argo CD.
+    workloads_by_namespace: HashMap<&'a str, Vec<usize>>,
+    /// Values services by backend Service name.
+    asked_by_backend: HashMap<&'a str, Vec<usize>>,
 }
 
-impl Context<'_> {
-    fn objects(&self) -> impl Iterator<Item = &Value> + Clone {
-        self.items.iter().map(|i| &i.object)
+impl<'a> Context<'a> {
+    fn new(items: &'a [Item], values: &'a Values, options: &'a Options) -> Context<'a> {
+        let mut services_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut workloads_by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, item) in items.iter().enumerate() {
+            let object = &item.object;
+            if object["kind"] == "Service"
+                && object["apiVersion"] == "v1"
+                && let Some(name) = object["metadata"]["name"].as_str()
+            {
+                services_by_name.entry(name).or_default().push(i);
+            }
+            if claims::pod_template(object).is_some() {
+                let ns = object["metadata"]["namespace"].as_str().unwrap_or_default();
+                workloads_by_namespace.entry(ns).or_default().push(i);
+            }
+        }
+        let mut asked_by_backend: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, service) in values.services.iter().enumerate() {
+            asked_by_backend
+                .entry(service.backend.name.as_str())
+                .or_default()
+                .push(i);
+        }
+        Context {
+            items,
+            values,
+            options,
+            services_by_name,
+            workloads_by_namespace,
+            asked_by_backend,
+        }
+    }
+
+    /// The Service `name` in `namespace`.
+    fn find_service(&self, namespace: &str, name: &str) -> Option<usize> {
+        self.services_by_name
+            .get(name)?
+            .iter()
+            .copied()
+            .find(|&i| claims::in_namespace(&self.items[i].object, namespace))
+    }
+
+    /// Workloads that may sit in `namespace`.
+    fn workloads_in(&self, namespace: &str) -> impl Iterator<Item = usize> + '_ {
+        let here = self
+            .workloads_by_namespace
+            .get(namespace)
+            .into_iter()
+            .flatten();
+        let anywhere = (!namespace.is_empty())
+            .then(|| self.workloads_by_namespace.get(""))
+            .flatten()
+            .into_iter()
+            .flatten();
+        here.chain(anywhere).copied()
     }
 
     fn namespace(&self, item: &Item, fallback: Option<&str>) -> String {
@@ -73,13 +133,22 @@ impl Context<'_> {
         if id.kind != "Service" || !id.group.is_empty() {
             return None;
         }
-        self.values.services.iter().position(|s| {
-            s.backend.name == id.name && claims::in_namespace(&item.object, &s.namespace)
-        })
+        self.asked_by_backend
+            .get(id.name.as_str())?
+            .iter()
+            .copied()
+            .find(|&s| claims::in_namespace(&item.object, &self.values.services[s].namespace))
     }
 
     fn workloads(&self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<usize> {
-        matching_workloads(self.objects(), namespace, selector)
+        let mut found: Vec<usize> = self
+            .workloads_in(namespace)
+            .filter(|&w| {
+                !matching_workloads([&self.items[w].object], namespace, selector).is_empty()
+            })
+            .collect();
+        found.sort_unstable();
+        found
     }
 
     fn selector(&self, index: usize) -> BTreeMap<String, String> {
@@ -108,17 +177,18 @@ impl Context<'_> {
 
     fn exposure(&self, index: usize) -> Option<Exposure> {
         let item = &self.items[index];
+        claims::role(&item.object)?;
         let service = self.service_of(index);
         let fallback = service.map(|s| self.values.services[s].namespace.as_str());
         let namespace = self.namespace(item, fallback);
         let claim = claims::claim(&item.object, &namespace)?;
-        let known = has_workloads(self.objects(), &namespace);
+        let known = self.workloads_in(&namespace).next().is_some();
         let id = item.id();
         let mut backends = BTreeSet::new();
         let (selected, targets) = if id.kind == "Ingress" {
             let mut reached = BTreeSet::new();
             for name in claims::ingress_backends(&item.object) {
-                if let Some(b) = find_service(self.objects(), &namespace, &name) {
+                if let Some(b) = self.find_service(&namespace, &name) {
                     reached.extend(self.workloads(&namespace, &self.selector(b)));
                 }
                 backends.insert(format!("{namespace}/{name}"));
@@ -133,7 +203,7 @@ impl Context<'_> {
                 Some(s) => {
                     let s: &Service = &self.values.services[s];
                     backends.insert(format!("{namespace}/{}", s.backend.name));
-                    find_service(self.objects(), &s.namespace, &s.backend.name)
+                    self.find_service(&s.namespace, &s.backend.name)
                         .map(|b| self.workloads(&namespace, &self.selector(b)))
                         .filter(|w| known && !w.is_empty())
                         .map(|w| w.into_iter().collect())
@@ -160,11 +230,7 @@ impl Context<'_> {
 
 /// Applies every rule; findings come sorted by severity, code and place.
 pub fn run(items: &[Item], values: &Values, options: &Options) -> Vec<Diagnostic> {
-    let context = Context {
-        items,
-        values,
-        options,
-    };
+    let context = Context::new(items, values, options);
     let exposures: Vec<Exposure> = (0..items.len())
         .filter_map(|i| context.exposure(i))
         .collect();
@@ -256,8 +322,41 @@ fn hostnames(context: &Context, exposures: &[Exposure], out: &mut Vec<Diagnostic
 fn workloads_exposed_twice(context: &Context, exposures: &[Exposure], out: &mut Vec<Diagnostic>) {
     let all: Vec<&Exposure> = exposures.iter().collect();
     let order = asked_first(context, &all);
-    for (n, &a) in order.iter().enumerate() {
-        for &b in &order[n + 1..] {
+    let rank: Vec<usize> = {
+        let mut rank = vec![0; all.len()];
+        for (r, &k) in order.iter().enumerate() {
+            rank[k] = r;
+        }
+        rank
+    };
+    // Exposures that share a workload or a backend: the only pairs worth
+    // comparing, found without comparing every pair.
+    let mut by_target: HashMap<String, Vec<usize>> = HashMap::new();
+    for (k, e) in all.iter().enumerate() {
+        for backend in &e.backends {
+            by_target
+                .entry(format!("backend {backend}"))
+                .or_default()
+                .push(k);
+        }
+        for w in e.selected.iter().flatten() {
+            by_target
+                .entry(format!("workload {w}"))
+                .or_default()
+                .push(k);
+        }
+    }
+    let mut pairs = BTreeSet::new();
+    for sharing in by_target.values().filter(|s| s.len() > 1) {
+        for (n, &x) in sharing.iter().enumerate() {
+            for &y in &sharing[n + 1..] {
+                let (first, second) = if rank[x] < rank[y] { (x, y) } else { (y, x) };
+                pairs.insert((rank[first], first, second));
+            }
+        }
+    }
+    for (_, a, b) in pairs {
+        {
             let (a, b) = (all[a], all[b]);
             let workloads: Vec<usize> = match (&a.selected, &b.selected) {
                 (Some(x), Some(y)) => x
