@@ -307,7 +307,7 @@ pub fn announcements(services: Option<BTreeMap<String, String>>) -> Vec<Announce
 /// Announcements as Argo CD reads them: a JSON array, at least `[]`.
 pub fn announcement_json(list: &[Announcement]) -> String {
     let value: Value = serde_json::to_value(list).expect("announcements serialize");
-    serde_json::to_string(&value).expect("JSON values serialize") + "\n"
+    crate::escape::json(serde_json::to_string(&value).expect("JSON values serialize")) + "\n"
 }
 
 #[cfg(test)]

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use argocd_tailscale_plugin::apps;
 use argocd_tailscale_plugin::argocd::{self, ProcessEnv};
 use argocd_tailscale_plugin::generate::Format;
 use argocd_tailscale_plugin::repo::Repo;
 use argocd_tailscale_plugin::values::{self, Source};
+use argocd_tailscale_plugin::{apps, escape};
 
 use crate::input::{
     GenerateArgs, InputArgs, OutputFormat, Printed, env, read_all, read_source, request,
@@ -147,7 +147,7 @@ fn ignore_differences(args: &IgnoreArgs) -> anyhow::Result<Printed> {
     let snippet = serde_json::to_value(ownership::snippet(&objects, namespace.as_deref()))?;
     let stdout = match args.output {
         OutputFormat::Yaml => yaml::emit(&snippet),
-        OutputFormat::Json => serde_json::to_string_pretty(&snippet)? + "\n",
+        OutputFormat::Json => escape::json(serde_json::to_string_pretty(&snippet)?) + "\n",
     };
     Ok(Printed {
         stdout,

@@ -407,20 +407,23 @@ impl Diagnostic {
 pub fn text(diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diagnostics {
-        let _ = writeln!(out, "{}[{}]: {}", d.severity.word(), d.code, d.message);
+        // Strings from the repository, shown on one line each.
+        let c = |text: &str| crate::escape::controls(text).into_owned();
+        let _ = writeln!(out, "{}[{}]: {}", d.severity.word(), d.code, c(&d.message));
         if let Some(file) = &d.file {
             let _ = writeln!(
                 out,
-                "  --> {file}:{}:{}",
+                "  --> {}:{}:{}",
+                c(file),
                 d.line.unwrap_or(1),
                 d.column.unwrap_or(1)
             );
         }
         if let Some(key) = &d.key {
-            let _ = writeln!(out, "  key: {key}");
+            let _ = writeln!(out, "  key: {}", c(key));
         }
         if let Some(object) = &d.object {
-            let _ = writeln!(out, "  object: {object}");
+            let _ = writeln!(out, "  object: {}", c(object));
         }
         let _ = writeln!(out, "  what happens: {}", d.explanation);
         let _ = writeln!(out, "  fix: {}\n", d.fix);
@@ -440,7 +443,8 @@ pub fn text(diagnostics: &[Diagnostic]) -> String {
 }
 
 pub fn json(diagnostics: &[Diagnostic]) -> String {
-    serde_json::to_string_pretty(diagnostics).expect("diagnostics serialize") + "\n"
+    crate::escape::json(serde_json::to_string_pretty(diagnostics).expect("diagnostics serialize"))
+        + "\n"
 }
 
 /// A SARIF 2.1.0 log, so code-scanning tools can show the findings.
@@ -494,7 +498,7 @@ pub fn sarif(diagnostics: &[Diagnostic]) -> String {
             "results": results,
         }],
     });
-    serde_json::to_string_pretty(&log).expect("SARIF serializes") + "\n"
+    crate::escape::json(serde_json::to_string_pretty(&log).expect("SARIF serializes")) + "\n"
 }
 
 /// The long form of a code, for `check --explain`.

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::escape;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -216,7 +217,12 @@ pub fn text(apps: &[AppDiff], color: bool) -> String {
         for change in &app.changes {
             out.push_str(&paint(
                 bold,
-                &format!("{} {}: {}", app.app, change.change.word(), change.title()),
+                &escape::controls(&format!(
+                    "{} {}: {}",
+                    app.app,
+                    change.change.word(),
+                    change.title()
+                )),
                 color,
             ));
             out.push('\n');
@@ -267,7 +273,7 @@ pub fn markdown(apps: &[AppDiff], limit: usize) -> String {
     for app in apps {
         head.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",
-            app.app.replace('|', "\\|").replace('`', "'"),
+            escape::table_cell(&app.app),
             app.count(ChangeKind::Added),
             app.count(ChangeKind::Removed),
             app.count(ChangeKind::Changed)
@@ -287,8 +293,8 @@ pub fn markdown(apps: &[AppDiff], limit: usize) -> String {
                         ChangeKind::Changed => "✏️",
                     },
                     change.change.word(),
-                    html_escape(&change.title()),
-                    html_escape(&app.app),
+                    escape::html(&change.title()),
+                    escape::html(&app.app),
                     change.diff
                 )
             })
@@ -318,15 +324,9 @@ pub fn markdown(apps: &[AppDiff], limit: usize) -> String {
     out
 }
 
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 /// Machine-readable changes.
 pub fn json(apps: &[AppDiff]) -> String {
-    serde_json::to_string_pretty(apps).expect("changes serialize") + "\n"
+    escape::json(serde_json::to_string_pretty(apps).expect("changes serialize")) + "\n"
 }
 
 #[cfg(test)]

@@ -120,17 +120,26 @@ fn io_reason(err: &std::io::Error) -> String {
     }
 }
 
+/// Separates the further findings a gate error lists, each on a line of
+/// its own; every other line break in a message is a user's and is escaped.
+pub const ALSO: &str = "\n  also: ";
+
 impl fmt::Display for Error {
+    /// One line (plus the hint's), whatever the strings inside hold: file
+    /// names, keys and values come from the repository and may carry line
+    /// breaks or terminal escapes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::escape::controls;
         if let Some(location) = &self.location {
-            write!(f, "{location}: ")?;
+            write!(f, "{}: ", controls(&location.to_string()))?;
         }
         if let Some(path) = &self.key_path {
-            write!(f, "{path}: ")?;
+            write!(f, "{}: ", controls(path))?;
         }
-        f.write_str(&self.message)?;
+        let parts: Vec<_> = self.message.split(ALSO).map(controls).collect();
+        f.write_str(&parts.join(ALSO))?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", controls(hint))?;
         }
         Ok(())
     }

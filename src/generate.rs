@@ -16,6 +16,7 @@ use crate::admin::Limits;
 use crate::backend;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ErrorKind, Result};
+use crate::escape;
 use crate::expose;
 use crate::gate::{self, Item, Origin};
 use crate::helm;
@@ -43,6 +44,7 @@ pub enum Format {
 
 /// Everything a run reads, already located; `repo` bounds what files may
 /// still be opened (upstream files, charts).
+#[derive(Clone)]
 pub struct Request {
     pub values: Vec<Source>,
     /// Upstream manifests named on the command line, already read.
@@ -61,6 +63,8 @@ pub struct Request {
     pub operator_version: Option<(u32, u32)>,
     /// The sidecar administrator's limits and network allow-list.
     pub limits: Limits,
+    /// Keep the upstream objects as read, before the split (for `check`).
+    pub keep_upstream: bool,
 }
 
 /// What Argo CD says about the Application being rendered, when it runs
@@ -97,6 +101,7 @@ impl Request {
             app: AppContext::default(),
             operator_version: None,
             limits: Limits::default(),
+            keep_upstream: false,
         }
     }
 }
@@ -145,8 +150,46 @@ fn read_stream(
     Ok(read.objects)
 }
 
+/// Refuses, before reading any of them, upstream files whose sizes
+/// together take the run past its byte budget: nothing is read, so a
+/// repository that names one large file forty times costs nothing.
+fn check_sizes(request: &Request, values: &Values) -> Result<()> {
+    let mut total = 0u64;
+    for source in &values.upstream {
+        if let Upstream::File {
+            path,
+            key_path,
+            base,
+            location,
+        } = source
+        {
+            total += request
+                .repo
+                .size(&request.cwd.join(base), path, key_path)
+                .map_err(|e| e.at(location.clone()))?;
+            if total > request.limits.max_run_bytes {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "the upstream files up to {path} add up to {total} bytes, more than this run's budget of {} bytes",
+                        request.limits.max_run_bytes
+                    ),
+                )
+                .at(location.clone())
+                .key(key_path.clone())
+                .hint(format!(
+                    "render less in one application, or ask the sidecar's administrator to raise {}",
+                    crate::admin::MAX_RUN_BYTES
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads every upstream source the values and the command line name.
 fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
+    check_sizes(request, values)?;
     let mut objects = Vec::new();
     for source in &values.upstream {
         match source {
@@ -187,6 +230,13 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
                     &request.limits,
                     request.helm_timeout,
                 )?;
+                request
+                    .repo
+                    .charge(text.len() as u64, &shown)
+                    .map_err(|e| {
+                        e.at(helm_source.location.clone())
+                            .key(helm_source.key_path.clone())
+                    })?;
                 objects.extend(
                     read_stream(
                         request,
@@ -326,7 +376,13 @@ pub fn run(request: &Request, values: Values) -> Result<Run> {
             ));
         }
     }
-    let upstream_as_read = upstream.clone();
+    // Only `check` looks at the upstream objects as read; a copy of a large
+    // chart is not made for nothing.
+    let upstream_as_read = if request.keep_upstream {
+        upstream.clone()
+    } else {
+        Vec::new()
+    };
     split::apply(&mut upstream, &values, &mut report)?;
     for object in &upstream {
         if crate::gate::claims::role(&object.value) == Some(crate::gate::claims::Role::Ingress) {
@@ -383,6 +439,24 @@ pub fn finish(
     values: &Values,
 ) -> Result<(Vec<Value>, Vec<Diagnostic>)> {
     refuse_empty(request, &items)?;
+    if items.len() as u64 > request.limits.max_objects {
+        let mut err = Error::new(
+            ErrorKind::Upstream,
+            format!(
+                "the stream would hold {} objects, more than this run's limit of {}",
+                items.len(),
+                request.limits.max_objects
+            ),
+        )
+        .hint(format!(
+            "split the application, or ask the sidecar's administrator to raise {}",
+            crate::admin::MAX_OBJECTS
+        ));
+        if let Some(first) = request.values.first() {
+            err = err.at(Location::start_of(&first.name));
+        }
+        return Err(err);
+    }
     for item in &mut items {
         item.object = manifest::canonical(std::mem::take(&mut item.object));
     }
@@ -441,7 +515,9 @@ fn refuse_errors(findings: &[Diagnostic]) -> Result<()> {
         .unwrap_or_default();
     let mut message = format!("[{}] {object}{}", first.code, first.message);
     for other in &errors[1..] {
-        message.push_str(&format!("\n  also: {}", other.one_line()));
+        // Escaped here, so that only this separator is a line break.
+        message.push_str(crate::error::ALSO);
+        message.push_str(&escape::controls(&other.one_line()));
     }
     let mut err = Error::new(ErrorKind::Conflict, message)
         .code(first.code)
@@ -464,7 +540,7 @@ pub fn output(request: &Request, objects: Vec<Value>, report: Report) -> Output 
         Format::Yaml => yaml::emit_stream(&objects),
         Format::Json => objects
             .iter()
-            .map(|o| serde_json::to_string(o).expect("JSON values serialize") + "\n")
+            .map(|o| escape::json(serde_json::to_string(o).expect("JSON values serialize")) + "\n")
             .collect(),
     };
     Output {

@@ -79,10 +79,9 @@ pub fn read_source(
     key: &str,
 ) -> argocd_tailscale_plugin::Result<Source> {
     let (name, text) = if file == "-" {
-        (
-            "<stdin>",
-            repo::read_limited(std::io::stdin().lock(), "<stdin>")?,
-        )
+        let text = repo::read_limited(std::io::stdin().lock(), "<stdin>")?;
+        repo.charge(text.len() as u64, "<stdin>")?;
+        ("<stdin>", text)
     } else {
         (file, repo.read(cwd, file, key)?)
     };
@@ -152,6 +151,8 @@ pub fn request(input: &InputArgs, cwd: &Path) -> anyhow::Result<Request> {
         .hint("read at most one of the values files and upstream manifests from stdin")
         .into());
     }
+    let limits = Limits::from_env()?;
+    repo.set_run_limit(limits.max_run_bytes);
     let values = read_all(&repo, &cwd, &values_files, "--values", defaulted)?;
     let upstream = read_all(&repo, &cwd, &upstream_files, "--upstream", false)?;
     let templates = input
@@ -169,7 +170,7 @@ pub fn request(input: &InputArgs, cwd: &Path) -> anyhow::Result<Request> {
     request.templates = templates;
     request.strict = input.strict || settings.strict;
     request.helm_timeout = Duration::from_secs(input.helm_timeout);
-    request.limits = Limits::from_env()?;
+    request.limits = limits;
     request.app = AppContext {
         namespace: env("ARGOCD_APP_NAMESPACE"),
         repo_url: env("ARGOCD_APP_SOURCE_REPO_URL"),

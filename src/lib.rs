@@ -14,6 +14,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;
+pub mod escape;
 pub mod expose;
 pub mod gate;
 pub mod generate;

@@ -9,6 +9,8 @@
 use std::fs;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::yaml::MAX_INPUT_BYTES;
@@ -16,6 +18,26 @@ use crate::yaml::MAX_INPUT_BYTES;
 #[derive(Debug, Clone)]
 pub struct Repo {
     root: PathBuf,
+    /// Bytes this run has read, shared by every clone (an apps directory's
+    /// children read under their parent's budget).
+    budget: Arc<RunBudget>,
+}
+
+/// What one run may read in all (DESIGN promise 7: bounded per run, not per
+/// file): values, upstream files, stdin and helm's output together.
+#[derive(Debug)]
+struct RunBudget {
+    used: AtomicU64,
+    limit: AtomicU64,
+}
+
+impl Default for RunBudget {
+    fn default() -> RunBudget {
+        RunBudget {
+            used: AtomicU64::new(0),
+            limit: AtomicU64::new(crate::admin::Limits::default().max_run_bytes),
+        }
+    }
 }
 
 fn usage(message: String) -> Error {
@@ -35,7 +57,10 @@ impl Repo {
     ) -> Result<Repo> {
         if let Some(root) = explicit {
             let root = canonical(&cwd.join(root), &root.display().to_string())?;
-            return Ok(Repo { root });
+            return Ok(Repo {
+                root,
+                budget: Arc::default(),
+            });
         }
         let cwd = canonical(cwd, ".")?;
         if let Some(source) = app_source_path.filter(|s| !s.is_empty()) {
@@ -56,6 +81,7 @@ impl Repo {
             if parts.is_empty() || cwd.ends_with(&relative) {
                 return Ok(Repo {
                     root: root.to_path_buf(),
+                    budget: Arc::default(),
                 });
             }
             return Err(usage(format!(
@@ -67,11 +93,46 @@ impl Repo {
         let git_root = cwd.ancestors().find(|dir| dir.join(".git").exists());
         Ok(Repo {
             root: git_root.unwrap_or(&cwd).to_path_buf(),
+            budget: Arc::default(),
         })
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Sets the run's byte budget (the administrator's
+    /// `TAILSCALE_PLUGIN_MAX_RUN_BYTES`).
+    pub fn set_run_limit(&self, bytes: u64) {
+        self.budget.limit.store(bytes, Ordering::SeqCst);
+    }
+
+    /// Counts `bytes` about to be read from `shown` against the run's
+    /// budget; refuses them, before they are read, when they would cross it.
+    pub fn charge(&self, bytes: u64, shown: &str) -> Result<()> {
+        let limit = self.budget.limit.load(Ordering::SeqCst);
+        let before = self.budget.used.fetch_add(bytes, Ordering::SeqCst);
+        if before.saturating_add(bytes) > limit {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "{shown} ({bytes} bytes) takes this run past its budget of {limit} bytes of input ({before} read before it)"
+                ),
+            )
+            .hint(format!(
+                "render less in one application, or ask the sidecar's administrator to raise {}",
+                crate::admin::MAX_RUN_BYTES
+            )));
+        }
+        Ok(())
+    }
+
+    /// The size of a file inside the repository, without reading it.
+    pub fn size(&self, base: &Path, path: &str, key: &str) -> Result<u64> {
+        let resolved = self.resolve(base, path, key)?;
+        fs::metadata(&resolved)
+            .map(|m| m.len())
+            .map_err(|e| Error::io(path, &e))
     }
 
     /// Resolves `path` (relative to `base`) and refuses it unless it stays
@@ -103,6 +164,10 @@ impl Repo {
     /// before reading them.
     pub fn read(&self, base: &Path, path: &str, key: &str) -> Result<String> {
         let resolved = self.resolve(base, path, key)?;
+        let size = fs::metadata(&resolved)
+            .map(|m| m.len())
+            .map_err(|e| Error::io(path, &e))?;
+        self.charge(size, path).map_err(|e| e.key(key))?;
         read_limited(
             fs::File::open(&resolved).map_err(|e| Error::io(path, &e))?,
             path,

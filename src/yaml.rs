@@ -215,7 +215,15 @@ fn attach(raw: Spanned<Raw>, file: &Arc<str>) -> Node {
 /// it early keeps the refusal under a second and a few MB.
 pub const MAX_ALIAS_REPLAY: usize = 20_000;
 
-fn read_options() -> serde_saphyr::Options {
+/// Events and nodes a document of `len` bytes may produce. Without
+/// aliases, every event costs at least half a byte of text (`{a,b}` is six
+/// events in five bytes), so twice the length bounds any honest document
+/// however large; aliases are counted on their own, above.
+fn structure_budget(len: usize) -> usize {
+    len.saturating_mul(2).saturating_add(1024)
+}
+
+fn read_options(len: usize) -> serde_saphyr::Options {
     let mut alias_limits = serde_saphyr::options::AliasLimits::default();
     alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAY;
     serde_saphyr::options! {
@@ -228,7 +236,8 @@ fn read_options() -> serde_saphyr::Options {
             max_depth: MAX_DEPTH,
             max_aliases: 10_000,
             max_anchors: 10_000,
-            max_nodes: 4_000_000,
+            max_events: structure_budget(len),
+            max_nodes: structure_budget(len),
             // A chart with thousands of objects is real; the size limit bounds it.
             max_documents: 1_000_000,
             max_total_scalar_bytes: MAX_INPUT_BYTES * 2,
@@ -272,8 +281,12 @@ fn budget_breach(text: &str) -> Option<String> {
     let kind = rest.split([' ', '{']).next().unwrap_or(rest);
     Some(match kind {
         "Depth" => format!("nesting deeper than {MAX_DEPTH} levels"),
-        "Events" | "Nodes" | "Aliases" | "Anchors" => format!(
-            "the document expands to too many YAML {} (an alias bomb?)",
+        "Aliases" | "Anchors" => format!(
+            "the document uses too many YAML {} (an alias bomb?)",
+            kind.to_ascii_lowercase()
+        ),
+        "Events" | "Nodes" => format!(
+            "the document has more YAML {} than its size allows (an alias bomb?)",
             kind.to_ascii_lowercase()
         ),
         other => format!("the document exceeds the reader's limit on {other}"),
@@ -348,9 +361,10 @@ pub fn with_parser_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 /// dropped, as Argo CD drops them.
 pub fn parse_documents(text: &str, file: &Arc<str>) -> Result<Vec<Node>> {
     check_size(text, file)?;
-    let docs: Vec<Option<Spanned<Raw>>> =
-        with_parser_stack(|| serde_saphyr::from_multiple_with_options(text, read_options()))
-            .map_err(|e| syntax_error(&e, file))?;
+    let docs: Vec<Option<Spanned<Raw>>> = with_parser_stack(|| {
+        serde_saphyr::from_multiple_with_options(text, read_options(text.len()))
+    })
+    .map_err(|e| syntax_error(&e, file))?;
     Ok(docs
         .into_iter()
         .flatten()
@@ -487,9 +501,10 @@ pub fn parse_manifests(text: &str, file: &Arc<str>) -> Result<Vec<Document>> {
         check_depth(&document.value, file)?;
         return Ok(vec![document]);
     }
-    let docs: Vec<Option<Spanned<Value>>> =
-        with_parser_stack(|| serde_saphyr::from_multiple_with_options(text, read_options()))
-            .map_err(|e| syntax_error(&e, file))?;
+    let docs: Vec<Option<Spanned<Value>>> = with_parser_stack(|| {
+        serde_saphyr::from_multiple_with_options(text, read_options(text.len()))
+    })
+    .map_err(|e| syntax_error(&e, file))?;
     Ok(docs
         .into_iter()
         .flatten()

@@ -5,7 +5,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use argocd_tailscale_plugin::generate::{self, Request};
+use argocd_tailscale_plugin::apps;
+use argocd_tailscale_plugin::generate::Request;
 use argocd_tailscale_plugin::repo::Repo;
 use argocd_tailscale_plugin::values::Source;
 use argocd_tailscale_plugin::yaml11;
@@ -44,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
         request.upstream = vec![Source { name: Arc::from("rendered.yaml"), text: upstream.to_string() }];
     }
     request.allow_empty = true;
-    if let Ok(output) = generate::generate(&request) {
+    if let Ok(output) = apps::generate(&request) {
         let docs = yaml11::read(&output.text).expect("output is YAML");
         assert_eq!(docs.len(), output.objects.len(), "one document per object");
     }

@@ -120,6 +120,9 @@ fn repaired(run: &generate::Run, request: &Request) -> Vec<Diagnostic> {
 /// manifest findings are the gate's, on the stream `generate` would print,
 /// so `check` and `generate` cannot disagree.
 pub fn check(request: &Request, extra: &Extra) -> Result<Vec<Diagnostic>> {
+    let mut request = request.clone();
+    request.keep_upstream = true;
+    let request = &request;
     let run = match apps::run(request) {
         Ok(run) => run,
         Err(err) => match err.code_id() {

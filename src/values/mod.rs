@@ -138,6 +138,7 @@ pub struct Values {
 }
 
 /// One values source: its display name and its text.
+#[derive(Clone)]
 pub struct Source {
     pub name: Arc<str>,
     pub text: String,

@@ -5,6 +5,7 @@
 //! `expected.stderr`). Set `UPDATE_GOLDENS=1` to rewrite them from the
 //! current binary, then review the diff.
 
+mod budgets;
 mod check;
 mod claims;
 mod cmp;

@@ -88,8 +88,12 @@ fn parent_and_absolute_paths_are_refused_in_every_path_setting() {
 }
 
 /// Runs the binary under GNU time for its peak memory, where it exists.
-fn measured(dir: &Path, args: &[&str]) -> (i32, String, Duration, Option<u64>) {
+pub fn measured(dir: &Path, args: &[&str]) -> (i32, String, Duration, Option<u64>) {
     let time = Path::new("/usr/bin/time");
+    assert!(
+        time.exists() || std::env::var_os("REQUIRE_GNU_TIME").is_none_or(|v| v != "1"),
+        "REQUIRE_GNU_TIME=1 but /usr/bin/time is missing"
+    );
     let started = Instant::now();
     let out = if time.exists() {
         Command::new(time)

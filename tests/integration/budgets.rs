@@ -1,0 +1,145 @@
+//! Budgets per run, not per file (issue 11, findings 3 and 4): what a
+//! repository names is counted before it is read, and inputs that are
+//! large but honest still render.
+
+use std::fs;
+use std::path::Path;
+
+use crate::security::measured;
+use crate::support::Test;
+
+const SERVICE: &str = "services:\n  web: {namespace: web, expose: direct, selector: {app: web}, backend: {name: web, port: 80}}\n";
+
+/// Close to the 16 MiB one file may have.
+fn large_file(path: &Path) {
+    let doc =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n}\ndata: {a: b}\n---\n";
+    let mut text = String::with_capacity(15 * 1024 * 1024);
+    while text.len() + doc.len() < 15 * 1024 * 1024 {
+        text.push_str(doc);
+    }
+    fs::write(path, text).unwrap();
+}
+
+#[test]
+fn finding_3_forty_large_upstream_files_fail_before_they_are_read() {
+    let upstream: String = (0..40).map(|_| "  - file: big.yaml\n").collect();
+    let test = Test::new().write("values.yaml", &format!("upstream:\n{upstream}{SERVICE}"));
+    fs::create_dir_all(test.path().join(".git")).unwrap();
+    large_file(&test.path().join("big.yaml"));
+    let (code, stderr, _, peak) = measured(test.path(), &["generate", "-f", "values.yaml"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("values.yaml:"), "located: {stderr}");
+    assert!(
+        stderr.contains("upstream[4]"),
+        "names the file that crosses: {stderr}"
+    );
+    assert!(
+        stderr.contains("TAILSCALE_PLUGIN_MAX_RUN_BYTES"),
+        "{stderr}"
+    );
+    if let Some(kb) = peak {
+        assert!(kb < 400 * 1024, "peak {kb} KiB");
+    }
+}
+
+#[test]
+fn finding_3_the_same_file_named_again_on_the_command_line_counts_each_time() {
+    let test = Test::new().write("values.yaml", SERVICE);
+    fs::create_dir_all(test.path().join(".git")).unwrap();
+    large_file(&test.path().join("big.yaml"));
+    let mut args = vec!["generate", "-f", "values.yaml"];
+    for _ in 0..64 {
+        args.extend(["--upstream", "big.yaml"]);
+    }
+    let (code, stderr, _, peak) = measured(test.path(), &args);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("big.yaml") && stderr.contains("budget"),
+        "{stderr}"
+    );
+    if let Some(kb) = peak {
+        assert!(kb < 400 * 1024, "peak {kb} KiB");
+    }
+}
+
+#[test]
+fn finding_3_only_the_sidecar_administrator_sets_the_budget() {
+    let test = Test::new().write("values.yaml", SERVICE);
+    let out = test
+        .clone_with_env("TAILSCALE_PLUGIN_MAX_RUN_BYTES", "10")
+        .run_with(&["generate", "-f", "values.yaml"]);
+    let message = out.failure();
+    assert!(message.contains("budget of 10 bytes"), "{message}");
+    // An Application cannot raise it: ARGOCD_ENV_ and PARAM_ names are not read.
+    let out = test
+        .clone_with_env("TAILSCALE_PLUGIN_MAX_RUN_BYTES", "10")
+        .clone_env("ARGOCD_ENV_TAILSCALE_PLUGIN_MAX_RUN_BYTES", "100000000")
+        .clone_env("PARAM_TAILSCALE_PLUGIN_MAX_RUN_BYTES", "100000000")
+        .run_with(&["generate", "-f", "values.yaml"]);
+    assert!(out.failure().contains("budget of 10 bytes"));
+    let two = Test::new().write(
+        "values.yaml",
+        &format!("{SERVICE}  api: {{namespace: web, expose: direct, selector: {{app: api}}, backend: {{name: api, port: 80}}}}\n"),
+    );
+    let out = two
+        .clone_with_env("TAILSCALE_PLUGIN_MAX_OBJECTS", "1")
+        .run_with(&["generate", "-f", "values.yaml"]);
+    let message = out.failure();
+    assert!(
+        message.contains("limit of 1") && message.contains("TAILSCALE_PLUGIN_MAX_OBJECTS"),
+        "{message}"
+    );
+}
+
+/// Large honest inputs take seconds in an optimised build and minutes in
+/// a debug one; CI runs them with `cargo test --release` (see .ci/run).
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "large inputs: run with cargo test --release, as .ci/run does"
+)]
+fn finding_4_large_legitimate_inputs_render() {
+    // 50,000 services (8 MB of values, no aliases).
+    let mut values = String::from("services:\n");
+    for i in 0..50_000 {
+        values.push_str(&format!(
+            "  svc-{i}:\n    namespace: ns-{}\n    expose: direct\n    selector: {{app: svc-{i}}}\n    backend: {{name: svc-{i}, port: 8080}}\n",
+            i % 50
+        ));
+    }
+    let test = Test::new()
+        .write("values.yaml", &values)
+        .write("empty.yaml", "services: {}\n");
+    fs::create_dir_all(test.path().join(".git")).unwrap();
+    let out = test.run_with(&["generate", "-f", "values.yaml", "-o", "json"]);
+    assert_eq!(out.success().lines().count(), 50_000);
+    // Nearly 16 MiB of small ConfigMaps, and 15 MiB holding 147,000 Services.
+    large_file(&test.path().join("configmaps.yaml"));
+    let out = test.run_with(&[
+        "generate",
+        "-f",
+        "empty.yaml",
+        "--upstream",
+        "configmaps.yaml",
+    ]);
+    assert!(out.success().contains("kind: ConfigMap"));
+    let service = |i: usize| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: s{i}, namespace: n}}\nspec: {{ports: [{{port: 80}}]}}\n"
+        )
+    };
+    let services: String = (0..147_000).map(|i| service(i) + "---\n").collect();
+    assert!(services.len() < 16 * 1024 * 1024);
+    fs::write(test.path().join("services.yaml"), services).unwrap();
+    let out = test.run_with(&[
+        "generate",
+        "-f",
+        "empty.yaml",
+        "--upstream",
+        "services.yaml",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.success().lines().count(), 147_000);
+}
