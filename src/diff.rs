@@ -133,7 +133,10 @@ fn unified(old: &str, new: &str, label: &str) -> String {
     TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{label}"), &format!("b/{label}"))
+        .header(
+            &format!("a/{}", escape::controls(label)),
+            &format!("b/{}", escape::controls(label)),
+        )
         .to_string()
 }
 

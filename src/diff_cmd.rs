@@ -15,7 +15,7 @@ use serde_json::Value;
 use argocd_tailscale_plugin::diff::{self, AppDiff, MARKDOWN_LIMIT};
 use argocd_tailscale_plugin::repo::{self, Repo};
 use argocd_tailscale_plugin::{Error, ErrorKind, revision, upstream};
-use argocd_tailscale_plugin::{apps, generate};
+use argocd_tailscale_plugin::{apps, escape, generate};
 
 use crate::input::{GenerateArgs, InputArgs, Printed, request};
 
@@ -199,6 +199,15 @@ fn golden(args: &DiffArgs, dir: &Path, notes: &mut Vec<String>) -> anyhow::Resul
             return Err(usage(format!("{}: a golden case runs generate", case.display())).into());
         }
         let generate_args = case_args.generate;
+        // A case's args come from the repository: they choose among its
+        // files, never where the repository ends.
+        if generate_args.input.repo_root.is_some() {
+            return Err(usage(format!(
+                "{}: a golden case's args file may not set --repo-root",
+                escape::controls(&case.display().to_string())
+            ))
+            .into());
+        }
         let mut request = request(&generate_args.input, &case)?;
         request.allow_empty = generate_args.allow_empty;
         let output = apps::generate(&request)

@@ -63,6 +63,9 @@ pub fn html(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+        // Brackets as entities: no link or image syntax survives.
+        .replace('[', "&#91;")
+        .replace(']', "&#93;")
 }
 
 /// Text for a Markdown table cell: on one line, without a cell separator.

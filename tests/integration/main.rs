@@ -17,6 +17,7 @@ mod gate;
 mod generate;
 mod golden;
 mod help;
+mod hostile;
 mod invariant;
 mod properties;
 mod readme;
