@@ -18,6 +18,7 @@ pub mod escape;
 pub mod expose;
 pub mod gate;
 pub mod generate;
+pub mod guard;
 pub mod helm;
 pub mod location;
 pub mod manifest;
@@ -39,3 +40,7 @@ pub mod yaml;
 pub mod yaml11;
 
 pub use error::{Error, ErrorKind, Result};
+
+/// Every allocation goes through the guard, which watches template renders.
+#[global_allocator]
+static ALLOCATOR: guard::Guard = guard::Guard;

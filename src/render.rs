@@ -14,11 +14,12 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose::Exposure;
+use crate::guard;
 use crate::location::Location;
 use crate::manifest;
 use crate::overrides::TemplateDir;
 use crate::overrides::user_file;
-use crate::yaml;
+use crate::yaml::{self, MAX_INPUT_BYTES};
 
 /// The defaults, compiled in so the binary works without the repository.
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -137,12 +138,32 @@ impl Templates {
         context: &Value,
         key_path: &str,
     ) -> Result<Vec<Rendered>> {
+        // Templates from the repository render under the memory and
+        // signal watch; the embedded ones are ours.
+        let watch = self.user_dir.as_ref().map(|dir| {
+            guard::arm(&format!(
+                "{}/{name} (rendered for {key_path})",
+                dir.shown.trim_end_matches('/')
+            ))
+        });
         let text = self
             .env
             .get_template(name)
             .and_then(|t| t.render(Serde(context)))
             .map_err(|e| self.error(&e, name, key_path))?;
+        drop(watch);
         let shown: Arc<str> = Arc::from(format!("{} (rendered for {key_path})", self.origin(name)));
+        if text.len() > MAX_INPUT_BYTES {
+            return Err(Error::new(
+                ErrorKind::Template,
+                format!(
+                    "template {name} rendered {} bytes for {key_path}, more than the limit of {MAX_INPUT_BYTES}",
+                    text.len()
+                ),
+            )
+            .at(Location::start_of(&shown))
+            .hint("a template lays out one object per service; look for a loop that repeats text"));
+        }
         let docs = yaml::parse_manifests(&text, &shown).map_err(|e| {
             Error {
                 kind: ErrorKind::Template,

@@ -143,3 +143,71 @@ fn finding_4_large_legitimate_inputs_render() {
     ]);
     assert_eq!(out.success().lines().count(), 147_000);
 }
+
+const BOMB: &str = "{%- set ns = namespace(l=[1]) -%}\n{%- for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor -%}\n{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"x{{ ns.l|length }}\", \"namespace\": \"a\"}}\n";
+
+fn bomb() -> Test {
+    let test = Test::new()
+        .write("tpl/direct.yaml", BOMB)
+        .write(
+            "values.yaml",
+            "services:\n  a: {namespace: a, expose: direct, selector: {app: a}, backend: {name: a, port: 80}}\n",
+        );
+    fs::create_dir_all(test.path().join(".git")).unwrap();
+    test
+}
+
+/// A template that doubles a list 40 times: fuel does not stop it, the
+/// memory watch does. Slow in a debug build, so it runs optimised in CI.
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "minijinja copies lists slowly unoptimised: run with cargo test --release, as .ci/run does"
+)]
+fn finding_6_a_template_bomb_stops_within_10_s_under_1_gb() {
+    let test = bomb();
+    let (code, stderr, elapsed, peak) = measured(
+        test.path(),
+        &["generate", "-f", "values.yaml", "--templates", "tpl"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("tpl/direct.yaml (rendered for services.a)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("allocates more than"), "{stderr}");
+    assert!(elapsed.as_secs() < 10, "{elapsed:?}");
+    if let Some(kb) = peak {
+        assert!(kb < 1024 * 1024, "peak {kb} KiB");
+    }
+}
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "minijinja copies lists slowly unoptimised: run with cargo test --release, as .ci/run does"
+)]
+fn finding_6_sigterm_stops_a_rendering_template_within_1_s() {
+    let test = bomb();
+    let child = std::process::Command::new(crate::support::BIN)
+        .args(["generate", "-f", "values.yaml", "--templates", "tpl"])
+        .current_dir(test.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let signalled = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        signalled.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}

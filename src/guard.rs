@@ -1,0 +1,133 @@
+//! A watch on memory and signals while a template from the repository
+//! renders. minijinja's fuel bounds the instructions a template runs, not
+//! what one instruction allocates (a list doubled in a loop), and a render
+//! never looks at signals. So the global allocator counts what is
+//! allocated while a render is armed; past the limit, or once SIGTERM or
+//! SIGINT arrived, it writes the prepared message to standard error and
+//! ends the process with status 2. Nothing has been printed on standard
+//! output at that point (the stream is printed only after every step), and
+//! no child is running (helm finished before templates render).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
+
+use crate::signals;
+
+/// What one render may allocate beyond what the process held before it.
+pub const MAX_RENDER_BYTES: usize = 256 * 1024 * 1024;
+
+static ARMED: AtomicBool = AtomicBool::new(false);
+static GROWTH: AtomicIsize = AtomicIsize::new(0);
+static MEMORY_MESSAGE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+static MEMORY_LEN: AtomicUsize = AtomicUsize::new(0);
+static SIGNAL_MESSAGE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+static SIGNAL_LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// The process's allocator: the system's, watched while armed.
+pub struct Guard;
+
+#[cold]
+fn trip(message: &AtomicPtr<u8>, len: &AtomicUsize) -> ! {
+    let text = message.load(Ordering::SeqCst);
+    let len = len.load(Ordering::SeqCst);
+    // SAFETY: the message was leaked by `arm` and is never freed; write(2)
+    // and _exit(2) allocate nothing, which matters inside the allocator.
+    unsafe {
+        if !text.is_null() {
+            libc::write(libc::STDERR_FILENO, text.cast(), len);
+        }
+        libc::_exit(2);
+    }
+}
+
+fn watch(bytes: usize) {
+    let grown = GROWTH.fetch_add(bytes as isize, Ordering::Relaxed) + bytes as isize;
+    if grown > MAX_RENDER_BYTES as isize {
+        trip(&MEMORY_MESSAGE, &MEMORY_LEN);
+    }
+    if signals::terminated() {
+        trip(&SIGNAL_MESSAGE, &SIGNAL_LEN);
+    }
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the
+// watch only reads and updates atomics (or ends the process).
+unsafe impl GlobalAlloc for Guard {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if ARMED.load(Ordering::Relaxed) {
+            watch(layout.size());
+        }
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if ARMED.load(Ordering::Relaxed) {
+            watch(layout.size());
+        }
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if ARMED.load(Ordering::Relaxed) {
+            GROWTH.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        }
+        // SAFETY: forwarded with the caller's pointer and layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if ARMED.load(Ordering::Relaxed) {
+            if new_size > layout.size() {
+                watch(new_size - layout.size());
+            } else {
+                GROWTH.fetch_sub((layout.size() - new_size) as isize, Ordering::Relaxed);
+            }
+        }
+        // SAFETY: forwarded with the caller's pointer, layout and size.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// Disarms when dropped.
+pub struct Armed(());
+
+impl Drop for Armed {
+    fn drop(&mut self) {
+        ARMED.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Stores a message for `trip`, freeing the one it replaces. Renders run
+/// one at a time and this runs while disarmed, so nobody reads the old one.
+fn leak(text: String, ptr: &AtomicPtr<u8>, len: &AtomicUsize) {
+    let text: &'static mut str = text.leak();
+    let old_len = len.swap(text.len(), Ordering::SeqCst);
+    let old = ptr.swap(text.as_mut_ptr(), Ordering::SeqCst);
+    if !old.is_null() {
+        // SAFETY: `old` and `old_len` came from a `String::leak` above.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(old, old_len)) });
+    }
+}
+
+/// Arms the watch for one render of `what` (a template and what it
+/// renders for). The messages are prepared now, while allocating is fine.
+pub fn arm(what: &str) -> Armed {
+    leak(
+        format!(
+            "error: {what}: the template allocates more than {} MiB; stopped\n  hint: a template that grows a list or a string in a loop runs out of memory before it runs out of fuel; build the value once\n",
+            MAX_RENDER_BYTES / (1024 * 1024)
+        ),
+        &MEMORY_MESSAGE,
+        &MEMORY_LEN,
+    );
+    leak(
+        format!("error: terminated while rendering {what}; nothing was printed\n"),
+        &SIGNAL_MESSAGE,
+        &SIGNAL_LEN,
+    );
+    GROWTH.store(0, Ordering::SeqCst);
+    ARMED.store(true, Ordering::SeqCst);
+    Armed(())
+}
