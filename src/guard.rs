@@ -2,22 +2,29 @@
 //! renders. minijinja's fuel bounds the instructions a template runs, not
 //! what one instruction allocates (a list doubled in a loop), and a render
 //! never looks at signals. So the global allocator counts what is
-//! allocated while a render is armed; past the limit, or once SIGTERM or
-//! SIGINT arrived, it writes the prepared message to standard error and
-//! ends the process with status 2. Nothing has been printed on standard
+//! allocated, and the time taken, while a render is armed; past either
+//! limit, or once SIGTERM or SIGINT arrived, it writes the prepared message
+//! to standard error and ends the process with status 2. Nothing has been printed on standard
 //! output at that point (the stream is printed only after every step), and
 //! no child is running (helm finished before templates render).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use crate::signals;
 
 /// What one render may allocate beyond what the process held before it.
 pub const MAX_RENDER_BYTES: usize = 256 * 1024 * 1024;
+/// How long one render may run. minijinja's `+` on lists builds them
+/// lazily, so a doubled list costs time when iterated rather than memory;
+/// a real template renders one object in well under a millisecond.
+pub const MAX_RENDER_NANOS: u64 = 3_000_000_000;
 
 static ARMED: AtomicBool = AtomicBool::new(false);
 static GROWTH: AtomicIsize = AtomicIsize::new(0);
+static ARMED_AT: AtomicU64 = AtomicU64::new(0);
+static TIME_MESSAGE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+static TIME_LEN: AtomicUsize = AtomicUsize::new(0);
 static MEMORY_MESSAGE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
 static MEMORY_LEN: AtomicUsize = AtomicUsize::new(0);
 static SIGNAL_MESSAGE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
@@ -40,6 +47,19 @@ fn trip(message: &AtomicPtr<u8>, len: &AtomicUsize) -> ! {
     }
 }
 
+/// A monotonic clock reading that allocates nothing.
+fn now_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
+    }
+    (ts.tv_sec as u64).saturating_mul(1_000_000_000) + ts.tv_nsec as u64
+}
+
 fn watch(bytes: usize) {
     let grown = GROWTH.fetch_add(bytes as isize, Ordering::Relaxed) + bytes as isize;
     if grown > MAX_RENDER_BYTES as isize {
@@ -47,6 +67,9 @@ fn watch(bytes: usize) {
     }
     if signals::terminated() {
         trip(&SIGNAL_MESSAGE, &SIGNAL_LEN);
+    }
+    if now_ns().saturating_sub(ARMED_AT.load(Ordering::Relaxed)) > MAX_RENDER_NANOS {
+        trip(&TIME_MESSAGE, &TIME_LEN);
     }
 }
 
@@ -127,6 +150,15 @@ pub fn arm(what: &str) -> Armed {
         &SIGNAL_MESSAGE,
         &SIGNAL_LEN,
     );
+    leak(
+        format!(
+            "error: {what}: the template runs longer than {} s; stopped\n  hint: look for a loop over a value that grows (a list added to itself), and build the value once\n",
+            MAX_RENDER_NANOS / 1_000_000_000
+        ),
+        &TIME_MESSAGE,
+        &TIME_LEN,
+    );
+    ARMED_AT.store(now_ns(), Ordering::SeqCst);
     GROWTH.store(0, Ordering::SeqCst);
     ARMED.store(true, Ordering::SeqCst);
     Armed(())

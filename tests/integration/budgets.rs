@@ -12,11 +12,15 @@ const SERVICE: &str = "services:\n  web: {namespace: web, expose: direct, select
 
 /// Close to the 16 MiB one file may have.
 fn large_file(path: &Path) {
-    let doc =
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n}\ndata: {a: b}\n---\n";
     let mut text = String::with_capacity(15 * 1024 * 1024);
-    while text.len() + doc.len() < 15 * 1024 * 1024 {
-        text.push_str(doc);
+    for i in 0.. {
+        let doc = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: n}}\ndata: {{a: b}}\n---\n"
+        );
+        if text.len() + doc.len() >= 15 * 1024 * 1024 {
+            break;
+        }
+        text.push_str(&doc);
     }
     fs::write(path, text).unwrap();
 }
@@ -175,7 +179,10 @@ fn finding_6_a_template_bomb_stops_within_10_s_under_1_gb() {
         stderr.contains("tpl/direct.yaml (rendered for services.a)"),
         "{stderr}"
     );
-    assert!(stderr.contains("allocates more than"), "{stderr}");
+    assert!(
+        stderr.contains("allocates more than") || stderr.contains("runs longer than"),
+        "{stderr}"
+    );
     assert!(elapsed.as_secs() < 10, "{elapsed:?}");
     if let Some(kb) = peak {
         assert!(kb < 1024 * 1024, "peak {kb} KiB");
