@@ -93,22 +93,10 @@ fn finding_1_diff_base_renders_through_the_same_sandbox() {
 
 #[test]
 fn finding_1_a_real_helm_renders_a_chart_whose_links_stay_inside() {
-    let test = Test::new()
-        .write(
-            "shared/cm.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: web}\n",
-        )
-        .write(
-            "chart/Chart.yaml",
-            "apiVersion: v2\nname: web\nversion: 1.0.0\n",
-        )
-        .write(
-            "values.yaml",
-            &format!(
-                "upstream: [{{helm: {{chart: chart, release: web, namespace: web}}}}]\n{SERVICE}"
-            ),
-        );
-    fs::create_dir_all(test.path().join(".git")).unwrap();
+    let test = chart_repository().write(
+        "shared/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: web}\n",
+    );
     fs::create_dir_all(test.path().join("chart/templates")).unwrap();
     std::os::unix::fs::symlink(
         test.path().join("shared/cm.yaml"),
@@ -120,6 +108,23 @@ fn finding_1_a_real_helm_renders_a_chart_whose_links_stay_inside() {
     }
     let out = test.run_with(&["generate", "-f", "values.yaml"]);
     assert!(out.success().contains("name: shared"), "{}", out.stderr);
+}
+
+/// A repository whose values render the local chart `chart/` with helm.
+fn chart_repository() -> Test {
+    let test = Test::new()
+        .write(
+            "chart/Chart.yaml",
+            "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+        )
+        .write(
+            "values.yaml",
+            &format!(
+                "upstream: [{{helm: {{chart: chart, release: web, namespace: web}}}}]\n{SERVICE}"
+            ),
+        );
+    fs::create_dir_all(test.path().join(".git")).unwrap();
+    test
 }
 
 /// A listener on loopback that counts the connections it accepts.
@@ -191,18 +196,7 @@ fn finding_2_remote_charts_make_no_connection_unless_the_administrator_allows_th
 
 #[test]
 fn finding_5_the_helm_timeout_holds_with_a_grandchild_on_the_pipe_and_nothing_survives() {
-    let test = Test::new()
-        .write(
-            "chart/Chart.yaml",
-            "apiVersion: v2\nname: web\nversion: 1.0.0\n",
-        )
-        .write(
-            "values.yaml",
-            &format!(
-                "upstream: [{{helm: {{chart: chart, release: web, namespace: web}}}}]\n{SERVICE}"
-            ),
-        );
-    fs::create_dir_all(test.path().join(".git")).unwrap();
+    let test = chart_repository();
     // helm exits at once; its grandchild keeps stdout open for 30 s.
     let pid_file = test.path().join("grandchild.pid");
     let helm = fake_helm(
