@@ -254,7 +254,21 @@ fn check(args: &CheckArgs) -> anyhow::Result<Printed> {
     let stdout = match args.format {
         CheckFormat::Text => diagnostic::text(&diagnostics),
         CheckFormat::Json => diagnostic::json(&diagnostics),
-        CheckFormat::Sarif => diagnostic::sarif(&diagnostics),
+        CheckFormat::Sarif => {
+            let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+            let fallback = request
+                .values
+                .first()
+                .map(|s| argocd_tailscale_plugin::location::Location::new(&s.name, 1, 1));
+            diagnostic::sarif(
+                &diagnostics,
+                &diagnostic::SarifRoot {
+                    repo: request.repo.root(),
+                    cwd: &cwd,
+                    fallback,
+                },
+            )
+        }
     };
     Ok(Printed {
         stdout,

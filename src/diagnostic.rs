@@ -3,9 +3,14 @@
 //! program errors, which stop a run (cargo-deny's split).
 
 use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use serde::Serialize;
 use serde_json::{Value, json};
+
+use crate::location::Location;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -352,7 +357,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn at(mut self, location: Option<&crate::location::Location>) -> Diagnostic {
+    pub fn at(mut self, location: Option<&Location>) -> Diagnostic {
         if let Some(l) = location {
             self.file = Some(l.file.to_string());
             self.line = Some(l.line);
@@ -372,9 +377,9 @@ impl Diagnostic {
     }
 
     /// Where the finding points, when it has a place.
-    pub fn location(&self) -> Option<crate::location::Location> {
+    pub fn location(&self) -> Option<Location> {
         let file = self.file.as_deref()?;
-        Some(crate::location::Location::new(
+        Some(Location::new(
             &std::sync::Arc::from(file),
             self.line.unwrap_or(1),
             self.column.unwrap_or(1),
@@ -447,8 +452,69 @@ pub fn json(diagnostics: &[Diagnostic]) -> String {
         + "\n"
 }
 
-/// A SARIF 2.1.0 log, so code-scanning tools can show the findings.
-pub fn sarif(diagnostics: &[Diagnostic]) -> String {
+/// Where a SARIF log's paths are rooted. Code scanning maps a result onto
+/// a repository file only through a URI relative to the checkout
+/// (`%SRCROOT%`), so paths shown relative to the working directory are
+/// rebased onto the repository root.
+pub struct SarifRoot<'a> {
+    /// The repository root, canonical.
+    pub repo: &'a Path,
+    /// The directory the shown paths are relative to, canonical.
+    pub cwd: &'a Path,
+    /// Where a result goes whose own place is not a file of the
+    /// repository (stdin, a chart rendered by helm): the values file that
+    /// asked for it. GitHub rejects a log with a result without a location.
+    pub fallback: Option<Location>,
+}
+
+impl SarifRoot<'_> {
+    /// `file` as a `%SRCROOT%`-relative URI, when it names a file inside
+    /// the repository.
+    fn uri(&self, file: &str) -> Option<String> {
+        if file == "-" {
+            return None;
+        }
+        let mut path = PathBuf::new();
+        for part in self.cwd.join(file).components() {
+            match part {
+                Component::ParentDir => {
+                    path.pop();
+                }
+                Component::CurDir => {}
+                other => path.push(other),
+            }
+        }
+        let relative = path.strip_prefix(self.repo).ok()?;
+        if !path.is_file() || relative.as_os_str().is_empty() {
+            return None;
+        }
+        let parts: Option<Vec<String>> = relative
+            .components()
+            .map(|c| c.as_os_str().to_str().map(percent_encode))
+            .collect();
+        Some(parts?.join("/"))
+    }
+}
+
+/// RFC 3986 path segment encoding: unreserved characters stay, every other
+/// byte becomes `%XX`.
+fn percent_encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// A SARIF 2.1.0 log that GitHub code scanning accepts: every result has a
+/// location relative to the repository root, every rule its descriptions,
+/// help and help URI, every result a fingerprint that survives line moves.
+pub fn sarif(diagnostics: &[Diagnostic], root: &SarifRoot) -> String {
+    let repository = env!("CARGO_PKG_REPOSITORY");
     let rules: Vec<Value> = CODES
         .iter()
         .map(|c| {
@@ -457,14 +523,27 @@ pub fn sarif(diagnostics: &[Diagnostic]) -> String {
                 "name": c.name,
                 "shortDescription": {"text": c.title},
                 "fullDescription": {"text": c.explanation},
-                "help": {"text": c.fix},
+                "help": {
+                    "text": c.fix,
+                    "markdown": format!("**{}**\n\n{}\n\nFix: {}", c.title, c.explanation, c.fix),
+                },
+                "helpUri": format!("{repository}/blob/main/README.md#diagnostics"),
                 "defaultConfiguration": {"level": c.severity.sarif_level()},
+                "properties": {"tags": ["tailscale", "argo-cd"]},
             })
         })
         .collect();
     let results: Vec<Value> = diagnostics
         .iter()
         .map(|d| {
+            let own = d.file.as_deref().and_then(|file| {
+                root.uri(file)
+                    .map(|uri| (uri, d.line.unwrap_or(1), d.column.unwrap_or(1)))
+            });
+            let place = own.or_else(|| {
+                let f = root.fallback.as_ref()?;
+                Some((root.uri(&f.file)?, f.line, f.column))
+            });
             let mut result = json!({
                 "ruleId": d.code,
                 "ruleIndex": CODES.iter().position(|c| c.id == d.code).unwrap_or(0),
@@ -473,12 +552,15 @@ pub fn sarif(diagnostics: &[Diagnostic]) -> String {
                     Some(o) => format!("{} ({o})", d.message),
                     None => d.message.clone(),
                 }},
+                "partialFingerprints": {
+                    "argocdTailscalePlugin/v1": fingerprint(d, place.as_ref().map(|p| p.0.as_str())),
+                },
             });
-            if let Some(file) = &d.file {
+            if let Some((uri, line, column)) = place {
                 result["locations"] = json!([{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": file},
-                        "region": {"startLine": d.line.unwrap_or(1), "startColumn": d.column.unwrap_or(1)},
+                        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": line, "startColumn": column},
                     }
                 }]);
             }
@@ -492,13 +574,34 @@ pub fn sarif(diagnostics: &[Diagnostic]) -> String {
             "tool": {"driver": {
                 "name": "argocd-tailscale-plugin",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/example/argocd-tailscale-plugin",
+                "informationUri": repository,
                 "rules": rules,
             }},
             "results": results,
         }],
     });
     crate::escape::json(serde_json::to_string_pretty(&log).expect("SARIF serializes")) + "\n"
+}
+
+/// What identifies a finding across commits and working directories: its
+/// code, object, key and repository file, not its line (which moves when
+/// lines are added above it).
+fn fingerprint(d: &Diagnostic, uri: Option<&str>) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        d.code,
+        d.object.as_deref().unwrap_or(""),
+        d.key.as_deref().unwrap_or(""),
+        uri.unwrap_or(""),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    digest[..16].iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 /// The long form of a code, for `check --explain`.

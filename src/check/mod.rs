@@ -135,6 +135,7 @@ pub fn check(request: &Request, extra: &Extra) -> Result<Vec<Diagnostic>> {
     policy::policy_checks(&run.objects, extra, &mut out)?;
     argocd::argocd_checks(&run.objects, request, extra, &mut out)?;
     logs::log_checks(extra, &mut out);
+    place(&mut out, &run.values);
     out.sort_by(|a, b| {
         (a.severity, a.code, &a.file, a.line, &a.object, &a.message)
             .cmp(&(b.severity, b.code, &b.file, b.line, &b.object, &b.message))
@@ -145,10 +146,72 @@ pub fn check(request: &Request, extra: &Extra) -> Result<Vec<Diagnostic>> {
     Ok(out)
 }
 
+/// Gives a finding with no place of its own the place of the values entry
+/// that asked for the exposure: the service its key names, else the
+/// service its object or message names. Code scanning drops a result
+/// without a location, and a reader needs somewhere to start.
+fn place(out: &mut [Diagnostic], values: &crate::values::Values) {
+    for d in out.iter_mut().filter(|d| d.file.is_none()) {
+        let by_key = d.key.as_deref().and_then(|key| {
+            values.services.iter().find(|s| {
+                let own = s.key_path();
+                key == own || key.starts_with(&format!("{own}."))
+            })
+        });
+        let named = |s: &&crate::values::Service| {
+            let mention = format!("services.{}", s.name);
+            d.message.contains(&mention)
+                || d.object.as_deref().is_some_and(|o| {
+                    o.ends_with(&format!("/{}-ts-lb", s.name))
+                        || o.ends_with(&format!("/{}", s.name))
+                })
+        };
+        if let Some(service) = by_key.or_else(|| values.services.iter().find(named)) {
+            *d = d.clone().at(Some(&service.location));
+        }
+    }
+}
+
 /// A source read by the caller, for tests and the binary alike.
 pub fn source(name: &str, text: String) -> Source {
     Source {
         name: Arc::from(name),
         text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finding_without_a_place_points_at_the_service_that_asked() {
+        let values = crate::values::load(
+            &[source(
+                "values.yaml",
+                "services:\n  web:\n    namespace: a\n    hostname: web\n    backend: {name: web, port: 80}\n  api:\n    namespace: a\n    hostname: api\n    backend: {name: api, port: 80}\n"
+                    .into(),
+            )],
+            None,
+        )
+        .unwrap();
+        let mut out = vec![
+            Diagnostic::new("TS002", "twice").key_path(Some("services.api.selector".into())),
+            Diagnostic::new("TS002", "twice").object("Service a/web-ts-lb"),
+            Diagnostic::new("TS002", "nobody asked"),
+        ];
+        place(&mut out, &values);
+        let places: Vec<_> = out
+            .iter()
+            .map(|d| (d.file.as_deref(), d.line, d.column))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                (Some("values.yaml"), Some(6), Some(3)),
+                (Some("values.yaml"), Some(2), Some(3)),
+                (None, None, None),
+            ]
+        );
     }
 }

@@ -230,15 +230,28 @@ impl Runner<'_> {
 pub fn helm_available(case: &Path) -> bool {
     let runs = argocd_tailscale_plugin::helm::runs();
     if !runs {
-        let required = std::env::var_os("REQUIRE_HELM").is_some_and(|v| v == "1");
-        assert!(
-            !required,
-            "{}: REQUIRE_HELM=1 but helm does not run",
-            case.display()
+        skip(
+            &case.display().to_string(),
+            "helm is not installed",
+            "REQUIRE_HELM",
         );
-        eprintln!("skipped {}: helm is not installed", case.display());
     }
     runs
+}
+
+/// Records that `what` did not run because `why`, or fails when the
+/// `require` switch (CI's `REQUIRE_*=1`) says it must run. The line goes
+/// straight to the process's stdout, past the harness's capture, so a
+/// plain `cargo test` shows it next to the test's `ok`.
+#[track_caller]
+pub fn skip(what: &str, why: &str, require: &str) {
+    use std::io::Write as _;
+    let required = std::env::var_os(require).is_some_and(|v| v == "1");
+    assert!(!required, "{what}: {require}=1 but {why}");
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "skipped {what}: {why} (set {require}=1 to make this a failure)"
+    );
 }
 
 /// Cases marked with a `requires-helm` file run only where helm does.
