@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use argocd_tailscale_plugin::argocd::{self, ProcessEnv};
 use argocd_tailscale_plugin::generate::Format;
@@ -17,16 +17,20 @@ use crate::input::{
 };
 use argocd_tailscale_plugin::{Error, ErrorKind, check, diagnostic, ownership, yaml};
 
+/// The binary's name, as shells and manuals know it.
+pub const BIN: &str = "argocd-tailscale-plugin";
+
 #[derive(Debug, Parser)]
 #[command(
-    name = "argocd-tailscale-plugin",
+    name = BIN,
     version,
     about = "Render conflict-free Tailscale operator exposure manifests for Argo CD",
     long_about = "Render conflict-free Tailscale operator exposure manifests for Argo CD.\n\n\
         Reads a protected-services values file (and a chart's rendered manifests) and prints \
         the Kubernetes objects that expose each service on the tailnet, with selectors and \
         ports derived, never guessed, and exposure removed wherever it would conflict.\n\n\
-        Exit status: 0 success, 2 error (nothing is printed on stdout then)."
+        Exit status: 0 success; 1 differences (diff) or error findings (check); \
+        2 error (nothing is printed on stdout then)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -52,8 +56,22 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    Man,
+    /// Print the JSON Schema (draft 2020-12) of the values file, for editors
+    /// and `values.schema.json`.
+    Schema,
+    /// Print a man page (roff): the program's, or one command's.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (generate, diff, check, ...).
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub command: Option<String>,
+    /// Write every page into DIR instead (argocd-tailscale-plugin.1 and
+    /// argocd-tailscale-plugin-<command>.1), and list them.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -69,22 +87,22 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// The tailnet policy file (HuJSON), for tag ownership and approvals.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub policy: Option<String>,
     /// The Tailscale operator's Helm values (operatorConfig.defaultTags, proxyConfig.defaultTags).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub operator_values: Option<String>,
     /// The operator version (e.g. 1.90), for version-dependent checks.
     #[arg(long, value_name = "X.Y")]
     pub operator_version: Option<String>,
     /// The Argo CD AppProject the app belongs to.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub project: Option<String>,
     /// The Argo CD Application that renders these values.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub application: Option<String>,
     /// Pasted operator or proxy logs, read line by line; repeatable.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub log: Vec<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: CheckFormat,
@@ -116,7 +134,7 @@ pub struct IgnoreArgs {
 #[derive(Debug, Args)]
 pub struct ParametersArgs {
     /// Values file to describe. Default: the values-files parameter, else values.yaml.
-    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    #[arg(short = 'f', long = "values", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub values: Vec<String>,
 }
 
@@ -277,6 +295,32 @@ fn check(args: &CheckArgs) -> anyhow::Result<Printed> {
     })
 }
 
+fn man(args: &ManArgs) -> anyhow::Result<Printed> {
+    let stdout = if let Some(dir) = &args.dir {
+        let written =
+            crate::manual::write_all(dir).map_err(|e| Error::io(&dir.display().to_string(), &e))?;
+        written.iter().map(|f| format!("{f}\n")).collect()
+    } else {
+        crate::manual::page(args.command.as_deref())
+            .map_err(|commands| {
+                Error::new(
+                    ErrorKind::Usage,
+                    format!(
+                        "no manual page for {:?}",
+                        args.command.as_deref().unwrap_or_default()
+                    ),
+                )
+                .hint(format!("pages: {}", commands.join(", ")))
+            })?
+            .roff
+    };
+    Ok(Printed {
+        stdout,
+        stderr: Vec::new(),
+        found: false,
+    })
+}
+
 pub fn run(cli: &Cli) -> anyhow::Result<Printed> {
     match &cli.command {
         Command::Generate(args) => generate(args),
@@ -284,28 +328,18 @@ pub fn run(cli: &Cli) -> anyhow::Result<Printed> {
         Command::IgnoreDifferences(args) => ignore_differences(args),
         Command::Diff(args) => crate::diff_cmd::run(args),
         Command::Check(args) => check(args),
-        Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(
-                *shell,
-                &mut <Cli as clap::CommandFactory>::command(),
-                "argocd-tailscale-plugin",
-                &mut out,
-            );
-            Ok(Printed {
-                stdout: String::from_utf8(out)?,
-                stderr: Vec::new(),
-                found: false,
-            })
-        }
-        Command::Man => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
-            Ok(Printed {
-                stdout: String::from_utf8(out)?,
-                stderr: Vec::new(),
-                found: false,
-            })
-        }
+        Command::Completions { shell } => Ok(Printed {
+            stdout: crate::completions::script(*shell),
+            stderr: Vec::new(),
+            found: false,
+        }),
+        Command::Man(args) => man(args),
+        Command::Schema => Ok(Printed {
+            stdout: escape::json(serde_json::to_string_pretty(
+                &argocd_tailscale_plugin::values::schema::schema(),
+            )?) + "\n",
+            stderr: Vec::new(),
+            found: false,
+        }),
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Args, Parser, ValueEnum};
+use clap::{Args, Parser, ValueEnum, ValueHint};
 use serde_json::Value;
 
 use argocd_tailscale_plugin::diff::{self, AppDiff, MARKDOWN_LIMIT};
@@ -39,14 +39,14 @@ pub enum ColorChoice {
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// Two manifest files (YAML or JSON; "-" reads stdin): the old and the new stream.
-    #[arg(value_name = "OLD NEW", num_args = 0..)]
+    #[arg(value_name = "OLD NEW", num_args = 0.., value_hint = ValueHint::FilePath)]
     pub paths: Vec<String>,
     /// Render each app directory (the PATHs, default ".") at this git revision and in
     /// the working tree, and compare.
     #[arg(long, value_name = "REF", conflicts_with = "golden")]
     pub base: Option<String>,
     /// Render every golden case under DIR and compare with its expected.yaml.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub golden: Option<PathBuf>,
     /// With --golden: rewrite the expected.yaml files that differ, and say which.
     #[arg(long, requires = "golden")]
@@ -61,7 +61,7 @@ pub struct DiffArgs {
     pub color: ColorChoice,
     /// With --base: values files of each app directory (default: the values-files
     /// parameter, else values.yaml).
-    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    #[arg(short = 'f', long = "values", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub values: Vec<String>,
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, ValueEnum, ValueHint};
 
 use argocd_tailscale_plugin::admin::Limits;
 use argocd_tailscale_plugin::argocd::{self, Env, ProcessEnv, Settings};
@@ -28,24 +28,24 @@ pub enum OutputFormat {
 pub struct InputArgs {
     /// Values file; repeat to merge several in order, as Helm does ("-" reads stdin).
     /// Default: the values-files parameter, else values.yaml in the current directory.
-    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    #[arg(short = 'f', long = "values", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub values: Vec<String>,
     /// Upstream manifests (a chart's rendered output, YAML or JSON) to post-process;
     /// repeatable, "-" reads stdin. Adds to `upstream:` in the values.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub upstream: Vec<String>,
     /// Refuse to repair upstream objects or to warn: every repair and warning becomes an error.
     #[arg(long)]
     pub strict: bool,
     /// Directory of template overrides; files missing there fall back to the built-in ones.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub templates: Option<String>,
     /// Seconds `helm template` may run before it is stopped.
     #[arg(long, value_name = "SECONDS", default_value_t = generate::HELM_TIMEOUT.as_secs())]
     pub helm_timeout: u64,
     /// Repository root; nothing outside it is read. Default: the working directory minus
     /// ARGOCD_APP_SOURCE_PATH, else the enclosing git work tree, else the current directory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub repo_root: Option<PathBuf>,
 }
 

@@ -4,8 +4,10 @@
 //! clap's usage errors are 2 too).
 
 mod cli;
+mod completions;
 mod diff_cmd;
 mod input;
+mod manual;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -4,20 +4,11 @@
 use serde_json::Value;
 
 use super::fields::{field, invalid, join, mapping, optional_string};
+use super::shape;
 use crate::error::Result;
 use crate::location::Location;
 use crate::names;
 use crate::yaml::Node;
-
-const ARGOCD_KEYS: &[&str] = &["namespace", "project", "repoURL", "targetRevision"];
-const APP_KEYS: &[&str] = &[
-    "path",
-    "project",
-    "destination",
-    "syncPolicy",
-    "parameters",
-    "env",
-];
 
 /// Defaults shared by the Applications of one apps directory.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -78,7 +69,7 @@ fn json_of(
 }
 
 pub fn defaults(node: &Node) -> Result<AppDefaults> {
-    let entries = mapping(node, "argocd", ARGOCD_KEYS)?;
+    let entries = mapping(node, "argocd", &shape::ARGOCD)?;
     Ok(AppDefaults {
         namespace: optional_string(entries, "namespace", "argocd")?,
         project: optional_string(entries, "project", "argocd")?,
@@ -108,7 +99,7 @@ pub fn applications(node: &Node) -> Result<Vec<App>> {
                 format!("Application name {:?} {why}", key.name),
             )
         })?;
-        let e = mapping(app, &path, APP_KEYS)?;
+        let e = mapping(app, &path, &shape::APPLICATION)?;
         let child = optional_string(e, "path", &path)?.ok_or_else(|| {
             invalid(&key.location, &path, "an application has no path")
                 .hint("path: the child directory, relative to the repository root")

@@ -8,47 +8,18 @@ use super::fields::{
     boolean, checked, field, invalid, join, mapping, port, proxy_group, selector, string, suggest,
     tags,
 };
+use super::shape;
 use super::{Backend, Defaults, Mode, PortRef, Service, Values};
 use crate::error::{Error, Result};
 use crate::names;
 use crate::report::Finding;
 use crate::yaml::{Key, Node, NodeValue};
 
-const TOP_KEYS: &[&str] = &[
-    "tailnet",
-    "global",
-    "defaults",
-    "upstream",
-    "services",
-    "patches",
-    "argocd",
-    "applications",
-];
-const DEFAULT_KEYS: &[&str] = &["namespace", "tags", "proxyGroup"];
-/// The protected-services chart's own top-level block.
-const GLOBAL_KEYS: &[&str] = &["proxyGroup"];
-const SERVICE_KEYS: &[&str] = &[
-    "enabled",
-    "direct",
-    "expose",
-    "namespace",
-    "hostname",
-    "tags",
-    "proxyGroup",
-    "proxyClass",
-    "backend",
-    "selector",
-    "targetPort",
-    "preset",
-    "release",
-];
-const BACKEND_KEYS: &[&str] = &["name", "port", "ports"];
-
 /// Longest service key whose `<key>-ts-lb` is still a 63-character Service name.
 const MAX_DIRECT_KEY: usize = names::MAX_LABEL - "-ts-lb".len();
 
 fn defaults(node: &Node) -> Result<Defaults> {
-    let entries = mapping(node, "defaults", DEFAULT_KEYS)?;
+    let entries = mapping(node, "defaults", &shape::DEFAULTS)?;
     let mut out = Defaults::default();
     if let Some(n) = field(entries, "namespace") {
         out.namespace = Some(checked(
@@ -118,7 +89,7 @@ fn mode(entries: &[(Key, Node)], path: &str) -> Result<Mode> {
 }
 
 fn backend(node: &Node, path: &str) -> Result<Backend> {
-    let entries = mapping(node, path, BACKEND_KEYS)?;
+    let entries = mapping(node, path, &shape::BACKEND)?;
     let name_node = field(entries, "name").ok_or_else(|| {
         invalid(&node.location, path, "backend has no name")
             .hint("name the Service that fronts the workload, e.g. backend: {name: teleport-cluster, port: 443}")
@@ -191,7 +162,7 @@ fn service(
     warnings: &mut Vec<Finding>,
 ) -> Result<Option<Service>> {
     let path = format!("services.{}", key.name);
-    let entries = mapping(node, &path, SERVICE_KEYS)?;
+    let entries = mapping(node, &path, &shape::SERVICE)?;
     if let Some(n) = field(entries, "enabled")
         && !boolean(n, &join(&path, "enabled"))?
     {
@@ -368,7 +339,7 @@ fn service(
 /// Decodes a merged values tree. `fallback_namespace` (Argo CD's destination
 /// namespace) serves services that name none when `defaults.namespace` is unset.
 pub fn decode(root: &Node, fallback_namespace: Option<&str>) -> Result<Values> {
-    let entries = mapping(root, "", TOP_KEYS)?;
+    let entries = mapping(root, "", &shape::ROOT)?;
     let mut values = Values::default();
     if let Some(n) = field(entries, "tailnet") {
         let tailnet = string(n, "tailnet")?;
@@ -387,7 +358,7 @@ pub fn decode(root: &Node, fallback_namespace: Option<&str>) -> Result<Values> {
         values.defaults = defaults(n)?;
     }
     if let Some(n) = field(entries, "global") {
-        let global = mapping(n, "global", GLOBAL_KEYS)?;
+        let global = mapping(n, "global", &shape::GLOBAL)?;
         if let Some(n) = field(global, "proxyGroup") {
             values.defaults.ingress_proxy_group = proxy_group(n, "global.proxyGroup")?;
         }
@@ -469,9 +440,12 @@ mod tests {
 
     #[test]
     fn suggests_close_keys() {
-        assert_eq!(suggest("hostnme", SERVICE_KEYS), Some("hostname"));
-        assert_eq!(suggest("proxy_group", SERVICE_KEYS), Some("proxyGroup"));
-        assert_eq!(suggest("zzzzzz", SERVICE_KEYS), None);
+        assert_eq!(suggest("hostnme", &shape::SERVICE.keys()), Some("hostname"));
+        assert_eq!(
+            suggest("proxy_group", &shape::SERVICE.keys()),
+            Some("proxyGroup")
+        );
+        assert_eq!(suggest("zzzzzz", &shape::SERVICE.keys()), None);
     }
 
     #[test]

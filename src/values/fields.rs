@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::PortRef;
+use super::shape::Object;
 use crate::error::{Error, ErrorKind, Result};
 use crate::location::Location;
 use crate::names;
@@ -39,8 +40,9 @@ pub(super) fn suggest<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
         .map(|(_, k)| k)
 }
 
-/// The entries of a mapping node, after refusing keys not in `known`.
-pub(super) fn mapping<'a>(node: &'a Node, path: &str, known: &[&str]) -> Result<&'a [(Key, Node)]> {
+/// The entries of a mapping node, after refusing keys its shape does not
+/// have.
+pub(super) fn mapping<'a>(node: &'a Node, path: &str, shape: &Object) -> Result<&'a [(Key, Node)]> {
     let Some(entries) = node.as_map() else {
         return Err(invalid(
             &node.location,
@@ -50,13 +52,14 @@ pub(super) fn mapping<'a>(node: &'a Node, path: &str, known: &[&str]) -> Result<
         .hint(type_hint(path)));
     };
     for (key, _) in entries {
-        if !known.contains(&key.name.as_str()) {
+        if !shape.has(&key.name) {
+            let known = shape.keys();
             let mut err = invalid(
                 &key.location,
                 &join(path, &key.name),
                 format!("unknown key {:?}", key.name),
             );
-            err = match suggest(&key.name, known) {
+            err = match suggest(&key.name, &known) {
                 Some(hint) => err.hint(format!("did you mean {hint:?}?")),
                 None => err.hint(format!("known keys here: {}", known.join(", "))),
             };

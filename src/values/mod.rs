@@ -10,6 +10,8 @@ mod apps;
 mod decode;
 mod fields;
 mod merge;
+pub mod schema;
+pub mod shape;
 mod sources;
 
 use std::collections::BTreeMap;

@@ -9,22 +9,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::fields::{field, invalid, join, mapping, optional_string, string};
+use super::shape;
 use crate::error::Result;
 use crate::location::Location;
 use crate::names;
 use crate::yaml::{Node, NodeValue};
-
-const UPSTREAM_KEYS: &[&str] = &["file", "helm"];
-const HELM_KEYS: &[&str] = &[
-    "chart",
-    "release",
-    "namespace",
-    "version",
-    "valuesFiles",
-    "values",
-];
-const PATCH_KEYS: &[&str] = &["target", "ops"];
-const TARGET_KEYS: &[&str] = &["apiVersion", "kind", "namespace", "name"];
 
 /// Manifests to post-process.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,7 +89,7 @@ fn list<'a>(node: &'a Node, path: &str) -> Result<&'a [Node]> {
 }
 
 fn helm(node: &Node, path: &str) -> Result<HelmSource> {
-    let entries = mapping(node, path, HELM_KEYS)?;
+    let entries = mapping(node, path, &shape::HELM)?;
     let chart = optional_string(entries, "chart", path)?.ok_or_else(|| {
         invalid(&node.location, path, "helm source has no chart")
             .hint("chart: a chart directory relative to this values file, e.g. chart: ../charts/teleport-cluster")
@@ -167,7 +156,7 @@ pub fn upstream(node: &Node) -> Result<Vec<Upstream>> {
         .enumerate()
         .map(|(i, item)| {
             let path = format!("upstream[{i}]");
-            let entries = mapping(item, &path, UPSTREAM_KEYS)?;
+            let entries = mapping(item, &path, &shape::UPSTREAM)?;
             match (field(entries, "file"), field(entries, "helm")) {
                 (Some(file), None) => Ok(Upstream::File {
                     path: string(file, &join(&path, "file"))?,
@@ -193,13 +182,13 @@ pub fn patches(node: &Node) -> Result<Vec<PatchSpec>> {
         .enumerate()
         .map(|(i, item)| {
             let path = format!("patches[{i}]");
-            let entries = mapping(item, &path, PATCH_KEYS)?;
+            let entries = mapping(item, &path, &shape::PATCH)?;
             let target_node = field(entries, "target").ok_or_else(|| {
                 invalid(&item.location, &path, "a patch has no target")
                     .hint("target: {kind: Service, namespace: teleport, name: teleport-ts-lb}")
             })?;
             let target_path = join(&path, "target");
-            let t = mapping(target_node, &target_path, TARGET_KEYS)?;
+            let t = mapping(target_node, &target_path, &shape::TARGET)?;
             let required = |key: &str| {
                 optional_string(t, key, &target_path)?.ok_or_else(|| {
                     invalid(&target_node.location, &target_path, format!("the target has no {key}"))

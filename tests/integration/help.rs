@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "check",
     "completions",
     "man",
+    "schema",
 ];
 
 #[test]
@@ -36,26 +37,4 @@ fn help_texts_match_their_goldens() {
         ));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-#[test]
-fn completions_and_man_page_name_every_subcommand() {
-    for shell in ["bash", "zsh", "fish"] {
-        let out = run_in(
-            &repo_root(),
-            &["completions".into(), shell.into()],
-            &[],
-            None,
-        );
-        let script = out.success();
-        for sub in ["generate", "ignore-differences", "check", "diff"] {
-            assert!(script.contains(sub), "{shell} completion lacks {sub}");
-        }
-    }
-    let man = run_in(&repo_root(), &["man".into()], &[], None);
-    let page = man.success();
-    assert!(
-        page.contains(".TH argocd-tailscale-plugin 1") && page.contains("generate"),
-        "{page}"
-    );
 }
