@@ -272,3 +272,34 @@ pub fn fake_helm(dir: &Path, body: &str) -> String {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
     path.display().to_string()
 }
+
+/// How to run kustomize here, as the plugin looks for it:
+/// `KUSTOMIZE_BINARY`, else `kustomize`, else `kubectl kustomize`. `None`
+/// (after recording the skip) when there is none.
+pub fn kustomize(what: &str) -> Option<Vec<String>> {
+    let runs = |argv: &[String]| {
+        Command::new(&argv[0])
+            .args(&argv[1..])
+            .arg("--help")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let candidates: Vec<Vec<String>> = match std::env::var("KUSTOMIZE_BINARY") {
+        Ok(binary) => vec![vec![binary]],
+        Err(_) => vec![
+            vec!["kustomize".into()],
+            vec!["kubectl".into(), "kustomize".into()],
+        ],
+    };
+    let found = candidates.into_iter().find(|argv| runs(argv));
+    if found.is_none() {
+        skip(
+            what,
+            "neither kustomize nor kubectl is installed",
+            "REQUIRE_KUSTOMIZE",
+        );
+    }
+    found
+}
