@@ -60,10 +60,12 @@ fn render_child(app: &App, parent: &Request) -> Result<Vec<Value>> {
     }
     let key = format!("applications.{}.path", app.name);
     let root = parent.repo.root().to_path_buf();
-    let dir = parent
-        .repo
-        .resolve(&root, &app.path, &key)
-        .map_err(|e| e.at(app.location.clone()))?;
+    let dir = parent.repo.resolve(&root, &app.path, &key).map_err(|e| {
+        e.at(app.location.clone()).hint(format!(
+            "an application's path is relative to the repository root, here {}",
+            root.display()
+        ))
+    })?;
     let settings = child_settings(app)?;
     let read = |file: &String| -> Result<Source> {
         Ok(Source {

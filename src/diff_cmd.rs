@@ -63,6 +63,18 @@ pub struct DiffArgs {
     /// parameter, else values.yaml).
     #[arg(short = 'f', long = "values", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub values: Vec<String>,
+    /// The repository root: nothing outside it is read, and golden cases
+    /// resolve their paths inside it. Default: the enclosing git work tree,
+    /// else the current directory.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub repo_root: Option<PathBuf>,
+}
+
+/// The repository a diff reads, from the current directory.
+fn repository(args: &DiffArgs) -> anyhow::Result<(PathBuf, Repo)> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let repo = Repo::discover(&cwd, args.repo_root.as_deref(), None)?;
+    Ok((cwd, repo))
 }
 
 fn usage(message: impl Into<String>) -> Error {
@@ -115,8 +127,7 @@ fn render_dir(root: &Path, app: &Path, values: &[String]) -> anyhow::Result<Opti
 }
 
 fn base(args: &DiffArgs, reference: &str) -> anyhow::Result<Vec<AppDiff>> {
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let repo = Repo::discover(&cwd, None, None)?;
+    let (cwd, repo) = repository(args)?;
     let export = tempfile::tempdir().context("cannot create a temporary directory")?;
     revision::export(repo.root(), reference, export.path())?;
     let dirs = if args.paths.is_empty() {
@@ -179,6 +190,11 @@ fn golden(args: &DiffArgs, dir: &Path, notes: &mut Vec<String>) -> anyhow::Resul
         ))
         .into());
     }
+    // Every case reads inside the one repository the diff runs in (its git
+    // work tree, --repo-root, or the current directory), so a copy of the
+    // cases that is not a git work tree renders the same.
+    let (_, repo) = repository(args)?;
+    let root = repo.root().to_path_buf();
     let mut apps = Vec::new();
     for case in cases {
         if case.join("requires-helm").exists() && !argocd_tailscale_plugin::helm::runs() {
@@ -198,7 +214,7 @@ fn golden(args: &DiffArgs, dir: &Path, notes: &mut Vec<String>) -> anyhow::Resul
         if case_args.command != "generate" {
             return Err(usage(format!("{}: a golden case runs generate", case.display())).into());
         }
-        let generate_args = case_args.generate;
+        let mut generate_args = case_args.generate;
         // A case's args come from the repository: they choose among its
         // files, never where the repository ends.
         if generate_args.input.repo_root.is_some() {
@@ -208,6 +224,7 @@ fn golden(args: &DiffArgs, dir: &Path, notes: &mut Vec<String>) -> anyhow::Resul
             ))
             .into());
         }
+        generate_args.input.repo_root = Some(root.clone());
         let mut request = request(&generate_args.input, &case)?;
         request.allow_empty = generate_args.allow_empty;
         let output = apps::generate(&request)
@@ -292,12 +309,13 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<Printed> {
         if old == "-" && new == "-" {
             return Err(usage("only one of OLD and NEW can be standard input").into());
         }
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        let repo = Repo::discover(&cwd, None, None)?;
+        let (cwd, repo) = repository(args)?;
         let old_objects = read_stream(&repo, &cwd, old).context("the old side")?;
         let new_objects = read_stream(&repo, &cwd, new).context("the new side")?;
+        // The app is the file compared; standard input has no name of its own.
+        let app = if new == "-" { old } else { new };
         vec![AppDiff {
-            app: new.clone(),
+            app: app.clone(),
             changes: diff::compare(&old_objects, &new_objects, args.mask_ignored),
         }]
     };

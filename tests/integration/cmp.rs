@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{BIN, compare, repo_root};
+use crate::support::{BIN, Test, compare, repo_root};
 
 fn plugin_yaml() -> Value {
     let text = fs::read_to_string(repo_root().join("plugin.yaml")).unwrap();
@@ -420,6 +420,28 @@ fn a_child_that_fails_to_render_fails_the_apps_directory_with_its_error() {
     );
 }
 
+#[test]
+fn an_application_path_that_is_missing_names_the_root_it_was_resolved_against() {
+    let test = Test::new()
+        .write(
+            "apps/values.yaml",
+            "applications:\n  web:\n    path: web\n    destination: {namespace: web}\n",
+        )
+        .current_dir("apps");
+    fs::create_dir_all(test.path().join(".git")).unwrap();
+    let out = test.run_with(&["generate"]);
+    let message = out.failure();
+    let root = fs::canonicalize(test.path()).unwrap();
+    assert!(
+        message.contains("applications.web")
+            && message.contains(&format!(
+                "relative to the repository root, here {}",
+                root.display()
+            )),
+        "{message}"
+    );
+}
+
 /// `examples/teleport-story/expected/` is what the plugin prints for each
 /// directory; UPDATE_GOLDENS=1 rewrites it.
 #[test]
@@ -504,7 +526,7 @@ fn lines(path: &str) -> String {
 }
 
 /// The image is what the contract needs: uid 999, HOME=/tmp, plugin.yaml at
-/// the config path, cmp-server from var-files, and the helm CI tests with.
+/// the config path, cmp-server from var-files, both architectures.
 #[test]
 fn dockerfile_and_sidecar_wiring_follow_the_contract() {
     let dockerfile = lines("Dockerfile");
@@ -513,22 +535,13 @@ fn dockerfile_and_sidecar_wiring_follow_the_contract() {
         "HOME=/tmp",
         "COPY plugin.yaml /home/argocd/cmp-server/config/plugin.yaml",
         "ENTRYPOINT [\"/var/run/argocd/argocd-cmp-server\"]",
-        "--target x86_64-unknown-linux-musl",
+        "x86_64-unknown-linux-musl",
+        "aarch64-unknown-linux-musl",
     ] {
         assert!(dockerfile.contains(needle), "Dockerfile lacks {needle}");
     }
-    let install_helm = lines(".ci/install-helm");
-    let sha = install_helm
-        .lines()
-        .find_map(|l| l.strip_prefix("helm_sha256=\""))
-        .and_then(|l| l.strip_suffix('"'))
-        .unwrap();
-    assert!(
-        dockerfile.contains(&format!("HELM_SHA256={sha}")),
-        "the image pins the helm the tests use"
-    );
     for path in [
-        "deploy/kustomize/argocd-repo-server-patch.yaml",
+        "deploy/kustomize/sidecar/repo-server-sidecar.yaml",
         "deploy/helm/argo-cd-values.yaml",
     ] {
         let doc = argocd_tailscale_plugin::yaml::parse_single(&lines(path), &path.into())
@@ -536,12 +549,12 @@ fn dockerfile_and_sidecar_wiring_follow_the_contract() {
             .unwrap()
             .to_json()
             .unwrap();
-        let containers = if path.contains("helm") {
-            &doc["repoServer"]["extraContainers"]
+        let sidecar = if path.contains("helm") {
+            &doc["repoServer"]["extraContainers"][0]
         } else {
-            &doc["spec"]["template"]["spec"]["containers"]
+            // The JSON patch's first operation appends the container.
+            &doc[0]["value"]
         };
-        let sidecar = &containers[0];
         assert_eq!(
             sidecar["command"],
             serde_json::json!(["/var/run/argocd/argocd-cmp-server"]),

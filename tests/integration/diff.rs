@@ -283,3 +283,64 @@ fn the_repository_goldens_are_current() {
     );
     assert_eq!((out.code, out.stdout.as_str()), (0, ""), "{}", out.stderr);
 }
+
+/// Copies a directory tree (files and directories only).
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn golden_cases_pass_in_a_copy_that_is_not_a_git_work_tree() {
+    // The goldens reach ../../fixtures and the corpus: with no .git, the
+    // root used to be each case's own directory, and they climbed out.
+    let test = Test::new();
+    copy_tree(&repo_root().join("testdata"), &test.path().join("testdata"));
+    assert!(!test.path().join(".git").exists());
+    let out = test.run_with(&["diff", "--golden", "testdata/cases", "--repo-root", "."]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, ""), "{}", out.stderr);
+    // From inside the copy, the current directory is the root.
+    let inside = crate::support::run_in(
+        &test.path().join("testdata"),
+        &["diff", "--golden", "cases"].map(String::from),
+        &[],
+        None,
+    );
+    assert_eq!(
+        (inside.code, inside.stdout.as_str()),
+        (0, ""),
+        "{}",
+        inside.stderr
+    );
+    // A root that does not hold the cases' fixtures is refused, not left.
+    let narrow = test.run_with(&[
+        "diff",
+        "--golden",
+        "testdata/cases",
+        "--repo-root",
+        "testdata/cases/teleport-upstream-annotate",
+    ]);
+    assert!(narrow.failure().contains("outside"), "{}", narrow.stderr);
+}
+
+#[test]
+fn diff_against_stdin_names_the_file_compared() {
+    let test = Test::new().write("old.yaml", OLD);
+    let out = crate::support::run_in(
+        test.path(),
+        &["diff", "old.yaml", "-", "--format", "json"].map(String::from),
+        &[],
+        Some(&OLD.replace("port: 80", "port: 81")),
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report[0]["app"], "old.yaml", "{report}");
+}
