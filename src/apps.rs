@@ -88,7 +88,7 @@ fn render_child(app: &App, parent: &Request) -> Result<Vec<Value>> {
     let mut request = Request::new(values, parent.repo.clone(), root);
     request.upstream = upstream;
     request.strict = settings.strict;
-    request.helm_timeout = parent.helm_timeout;
+    request.render_timeout = parent.render_timeout;
     request.limits = parent.limits.clone();
     request.app.namespace = app
         .destination

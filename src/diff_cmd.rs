@@ -109,7 +109,7 @@ fn render_dir(root: &Path, app: &Path, values: &[String]) -> anyhow::Result<Opti
         upstream: Vec::new(),
         strict: false,
         templates: None,
-        helm_timeout: generate::HELM_TIMEOUT.as_secs(),
+        render_timeout: generate::RENDER_TIMEOUT.as_secs(),
         repo_root: Some(root.to_path_buf()),
     };
     // A values file that does not exist yet (or any more) is an empty side.
@@ -199,6 +199,15 @@ fn golden(args: &DiffArgs, dir: &Path, notes: &mut Vec<String>) -> anyhow::Resul
     for case in cases {
         if case.join("requires-helm").exists() && !argocd_tailscale_plugin::helm::runs() {
             notes.push(format!("skipped {}: helm is not installed", case.display()));
+            continue;
+        }
+        if case.join("requires-kustomize").exists()
+            && argocd_tailscale_plugin::kustomize::command().is_none()
+        {
+            notes.push(format!(
+                "skipped {}: kustomize is not installed",
+                case.display()
+            ));
             continue;
         }
         let words: Vec<String> = match std::fs::read_to_string(case.join("args")) {

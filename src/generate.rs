@@ -15,11 +15,13 @@ use serde_json::Value;
 use crate::admin::Limits;
 use crate::backend;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::directory;
 use crate::error::{Error, ErrorKind, Result};
 use crate::escape;
 use crate::expose;
 use crate::gate::{self, Item, Origin};
 use crate::helm;
+use crate::kustomize;
 use crate::location::Location;
 use crate::manifest::{self, Identity};
 use crate::overrides::TemplateDir;
@@ -57,7 +59,7 @@ pub struct Request {
     /// Repairs and warnings become errors.
     pub strict: bool,
     pub format: Format,
-    pub helm_timeout: Duration,
+    pub render_timeout: Duration,
     pub app: AppContext,
     /// The operator version as (major, minor), for version-dependent rules.
     pub operator_version: Option<(u32, u32)>,
@@ -81,9 +83,10 @@ pub struct AppContext {
     pub depth: usize,
 }
 
-/// The default time `helm template` may take: well inside Argo CD's 60 s
-/// request deadline, which the repository transfer shares.
-pub const HELM_TIMEOUT: Duration = Duration::from_secs(45);
+/// The default time a rendering child (`helm template`, `kustomize build`)
+/// may take: well inside Argo CD's 60 s request deadline, which the
+/// repository transfer shares.
+pub const RENDER_TIMEOUT: Duration = Duration::from_secs(45);
 
 impl Request {
     /// A request with defaults, for the given values sources.
@@ -97,7 +100,7 @@ impl Request {
             allow_empty: false,
             strict: false,
             format: Format::Yaml,
-            helm_timeout: HELM_TIMEOUT,
+            render_timeout: RENDER_TIMEOUT,
             app: AppContext::default(),
             operator_version: None,
             limits: Limits::default(),
@@ -228,7 +231,7 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
                     &request.cwd,
                     values.defaults.namespace.as_deref(),
                     &request.limits,
-                    request.helm_timeout,
+                    request.render_timeout,
                 )?;
                 request
                     .repo
@@ -254,6 +257,64 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
                         }
                     })?,
                 );
+            }
+            Upstream::Kustomize(source) => {
+                let (text, shown) = kustomize::build(
+                    source,
+                    &request.repo,
+                    &request.cwd,
+                    &request.limits,
+                    request.render_timeout,
+                )?;
+                request
+                    .repo
+                    .charge(text.len() as u64, &shown)
+                    .map_err(|e| e.at(source.location.clone()).key(source.key_path.clone()))?;
+                objects.extend(
+                    read_stream(
+                        request,
+                        &text,
+                        &shown,
+                        format!("the overlay of {} ({shown})", source.key_path),
+                        "check the overlay: it builds nothing",
+                    )
+                    .map_err(|e| {
+                        if e.kind == ErrorKind::Empty {
+                            e.at(source.location.clone()).key(source.key_path.clone())
+                        } else {
+                            e
+                        }
+                    })?,
+                );
+            }
+            Upstream::Directory(source) => {
+                let mut found = Vec::new();
+                // Like Argo CD, a file without objects among others is
+                // fine; the directory as a whole must yield some.
+                for file in directory::read(source, &request.repo, &request.cwd)? {
+                    let read = upstream::read(&file.text, &file.name)?;
+                    if let (Some(list), false) = (&read.empty_list, request.allow_empty) {
+                        return Err(nothing_from(
+                            list.clone(),
+                            format!("a List in {}", file.name),
+                            "remove the empty List or give it items",
+                        ));
+                    }
+                    found.extend(read.objects);
+                }
+                if found.is_empty() && !request.allow_empty {
+                    return Err(nothing_from(
+                        source.location.clone(),
+                        format!(
+                            "the directory {} ({})",
+                            source.base.join(&source.path).display(),
+                            source.key_path
+                        ),
+                        "check the path, recurse, include and exclude: no *.yaml, *.yml or *.json file with objects matched",
+                    )
+                    .key(source.key_path.clone()));
+                }
+                objects.extend(found);
             }
         }
     }

@@ -40,9 +40,15 @@ pub struct InputArgs {
     /// Directory of template overrides; files missing there fall back to the built-in ones.
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub templates: Option<String>,
-    /// Seconds `helm template` may run before it is stopped.
-    #[arg(long, value_name = "SECONDS", default_value_t = generate::HELM_TIMEOUT.as_secs())]
-    pub helm_timeout: u64,
+    /// Seconds a rendering child (helm template, kustomize build) may run
+    /// before it is stopped with everything it started.
+    #[arg(
+        long,
+        visible_alias = "helm-timeout",
+        value_name = "SECONDS",
+        default_value_t = generate::RENDER_TIMEOUT.as_secs()
+    )]
+    pub render_timeout: u64,
     /// Repository root; nothing outside it is read. Default: the working directory minus
     /// ARGOCD_APP_SOURCE_PATH, else the enclosing git work tree, else the current directory.
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
@@ -169,7 +175,7 @@ pub fn request(input: &InputArgs, cwd: &Path) -> anyhow::Result<Request> {
     request.upstream = upstream;
     request.templates = templates;
     request.strict = input.strict || settings.strict;
-    request.helm_timeout = Duration::from_secs(input.helm_timeout);
+    request.render_timeout = Duration::from_secs(input.render_timeout);
     request.limits = limits;
     request.app = AppContext {
         namespace: env("ARGOCD_APP_NAMESPACE"),

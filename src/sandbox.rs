@@ -1,7 +1,8 @@
-//! A private copy of what a rendering child (helm) may read (DESIGN promise
-//! 7). helm follows every symlink in a chart and reads `.Files` freely, so
-//! it never sees the repository itself: the chart and its values files are
-//! copied into a temporary directory first, symlinks followed only where
+//! A private copy of what a rendering child (helm, kustomize) may read
+//! (DESIGN promise 7). helm follows every symlink in a chart and reads
+//! `.Files` freely, and kustomize reads what an overlay names, so neither
+//! sees the repository itself: the chart and its values files, or the
+//! overlay and its bases, are copied into a temporary directory first, symlinks followed only where
 //! they resolve inside the repository, archive members that are links or
 //! climb out refused, and the whole copy held to a size and file budget.
 //! helm's own cache, configuration and data directories live in the
@@ -30,7 +31,7 @@ pub struct Sandbox {
 
 fn refused(message: String) -> Error {
     Error::new(ErrorKind::Io, message).hint(
-        "a chart may only read files inside the repository; copy what it needs into the chart",
+        "a chart or an overlay may only read files inside the repository; copy what it needs into it",
     )
 }
 
@@ -105,7 +106,7 @@ impl Sandbox {
         if self.files > self.max_files {
             return Err(Error::new(
                 ErrorKind::Io,
-                format!("{shown}: the chart has more than {} files", self.max_files),
+                format!("{shown}: what the child may read (a chart, an overlay and its bases) has more than {} files", self.max_files),
             )
             .hint(format!(
                 "the sidecar's administrator can raise {}",
@@ -115,7 +116,7 @@ impl Sandbox {
         if self.bytes > self.max_bytes {
             return Err(Error::new(
                 ErrorKind::Io,
-                format!("{shown}: the chart is larger than {} bytes", self.max_bytes),
+                format!("{shown}: what the child may read (a chart, an overlay and its bases) is larger than {} bytes", self.max_bytes),
             )
             .hint(format!(
                 "the sidecar's administrator can raise {}",

@@ -25,7 +25,9 @@ use crate::yaml::{self, Node};
 pub use apps::{App, AppDefaults, Apps};
 pub use decode::decode;
 pub use merge::merge;
-pub use sources::{HelmSource, PatchSpec, PatchTarget, Upstream, base_of};
+pub use sources::{
+    DirectorySource, HelmSource, KustomizeSource, PatchSpec, PatchTarget, Upstream, base_of,
+};
 
 /// How a service reaches the tailnet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

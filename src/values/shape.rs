@@ -278,9 +278,89 @@ pub const UPSTREAM: Object = Object {
             Shape::Object(&HELM),
             "A chart rendered here by helm template.",
         ),
+        field(
+            "kustomize",
+            Shape::Object(&KUSTOMIZE),
+            "A Kustomize overlay built here by kustomize build.",
+        ),
+        field(
+            "directory",
+            Shape::Object(&DIRECTORY),
+            "A directory of manifest files, read as Argo CD's directory source reads it.",
+        ),
     ],
     required: &[],
-    exactly_one: &["file", "helm"],
+    exactly_one: &["file", "helm", "kustomize", "directory"],
+    exclusive: &[],
+};
+
+pub const KUSTOMIZE: Object = Object {
+    name: "kustomize",
+    description: "A Kustomize overlay, built by kustomize build in a sandbox; the options are those of Argo CD's Kustomize source, set on the sandbox's copy as kustomize edit would.",
+    fields: &[
+        field(
+            "path",
+            Shape::Str,
+            "The overlay's directory, relative to this values file.",
+        ),
+        field(
+            "namePrefix",
+            Shape::Str,
+            "Replaces the overlay's namePrefix.",
+        ),
+        field(
+            "nameSuffix",
+            Shape::Str,
+            "Replaces the overlay's nameSuffix.",
+        ),
+        field(
+            "namespace",
+            DNS1123_LABEL,
+            "Replaces the overlay's namespace.",
+        ),
+        field(
+            "commonLabels",
+            Shape::Labels,
+            "Added to the overlay's commonLabels (replacing equal keys).",
+        ),
+        field(
+            "images",
+            Shape::List(&Shape::Str),
+            "Image overrides as kustomize edit set image takes them: name=newName:tag, name:tag, name@digest.",
+        ),
+    ],
+    required: &["path"],
+    exactly_one: &[],
+    exclusive: &[],
+};
+
+pub const DIRECTORY: Object = Object {
+    name: "directory",
+    description: "A directory of *.yaml, *.yml and *.json manifests, read in path order; hidden files and directories are skipped.",
+    fields: &[
+        field(
+            "path",
+            Shape::Str,
+            "The directory, relative to this values file.",
+        ),
+        field(
+            "recurse",
+            Shape::Bool,
+            "Read subdirectories too. Default: false.",
+        ),
+        field(
+            "include",
+            Shape::Str,
+            "A glob the file's path (relative to the directory) must match; {a,b} for several.",
+        ),
+        field(
+            "exclude",
+            Shape::Str,
+            "A glob of paths to leave out; wins over include.",
+        ),
+    ],
+    required: &["path"],
+    exactly_one: &[],
     exclusive: &[],
 };
 

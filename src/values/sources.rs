@@ -4,11 +4,12 @@
 //! Relative paths resolve against the directory of the values file that
 //! wrote them, so an entry means the same thing whichever `-f` merged it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::fields::{field, invalid, join, mapping, optional_string, string};
+use super::fields::{boolean, field, invalid, join, mapping, optional_string, selector, string};
 use super::shape;
 use crate::error::Result;
 use crate::location::Location;
@@ -29,6 +30,39 @@ pub enum Upstream {
     },
     /// A chart rendered by `helm template`.
     Helm(HelmSource),
+    /// An overlay built by `kustomize build`.
+    Kustomize(KustomizeSource),
+    /// A directory of manifest files.
+    Directory(DirectorySource),
+}
+
+/// `upstream[i].kustomize`: an overlay and Argo CD's Kustomize options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KustomizeSource {
+    /// The overlay's directory, relative to `base`.
+    pub path: String,
+    pub name_prefix: Option<String>,
+    pub name_suffix: Option<String>,
+    pub namespace: Option<String>,
+    pub common_labels: BTreeMap<String, String>,
+    pub images: Vec<String>,
+    pub base: PathBuf,
+    pub location: Location,
+    /// `upstream[i].kustomize`, for messages.
+    pub key_path: String,
+}
+
+/// `upstream[i].directory`: Argo CD's directory source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectorySource {
+    pub path: String,
+    pub recurse: bool,
+    pub include: Option<String>,
+    pub exclude: Option<String>,
+    pub base: PathBuf,
+    pub location: Location,
+    /// `upstream[i].directory`, for messages.
+    pub key_path: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +184,107 @@ fn helm(node: &Node, path: &str) -> Result<HelmSource> {
     })
 }
 
+/// An image override as `kustomize edit set image` takes it:
+/// `name=newName[:tag|@digest]`, `name:tag`, `name@digest`.
+fn image_override(text: &str) -> std::result::Result<(), String> {
+    let (name, rest) = match text.split_once('=') {
+        Some((name, new)) => (name, new),
+        None => match text.find(['@', ':']) {
+            Some(at) => (&text[..at], &text[at..]),
+            None => return Err("sets nothing; write name=newName, name:tag or name@digest".into()),
+        },
+    };
+    if name.is_empty() || rest.is_empty() || text.chars().any(char::is_whitespace) {
+        return Err("is not name=newName:tag, name:tag or name@digest".into());
+    }
+    if let Some((_, digest)) = rest.split_once('@')
+        && !digest.contains(':')
+    {
+        return Err("has a digest without its algorithm (sha256:...)".into());
+    }
+    Ok(())
+}
+
+fn kustomize(node: &Node, path: &str) -> Result<KustomizeSource> {
+    let entries = mapping(node, path, &shape::KUSTOMIZE)?;
+    let overlay = optional_string(entries, "path", path)?.ok_or_else(|| {
+        invalid(&node.location, path, "kustomize source has no path")
+            .hint("path: the overlay's directory, relative to this values file")
+    })?;
+    let namespace = optional_string(entries, "namespace", path)?;
+    if let (Some(ns), Some(n)) = (&namespace, field(entries, "namespace")) {
+        names::dns1123_label(ns).map_err(|why| {
+            invalid(
+                &n.location,
+                &join(path, "namespace"),
+                format!("namespace {ns:?} {why}"),
+            )
+        })?;
+    }
+    let common_labels = match field(entries, "commonLabels") {
+        None => BTreeMap::new(),
+        Some(n) => selector(n, &join(path, "commonLabels"))?,
+    };
+    let images = match field(entries, "images") {
+        None => Vec::new(),
+        Some(n) => list(n, &join(path, "images"))?
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let key = format!("{path}.images[{i}]");
+                let text = string(item, &key)?;
+                image_override(&text).map_err(|why| {
+                    invalid(&item.location, &key, format!("image {text:?} {why}"))
+                        .hint("as Argo CD's kustomize.images: nginx=registry.example.com/nginx:1.27, nginx:1.27 or nginx@sha256:...")
+                })?;
+                Ok(text)
+            })
+            .collect::<Result<_>>()?,
+    };
+    Ok(KustomizeSource {
+        path: overlay,
+        name_prefix: optional_string(entries, "namePrefix", path)?,
+        name_suffix: optional_string(entries, "nameSuffix", path)?,
+        namespace,
+        common_labels,
+        images,
+        base: base_of(&node.location),
+        location: node.location.clone(),
+        key_path: path.to_string(),
+    })
+}
+
+fn directory(node: &Node, path: &str) -> Result<DirectorySource> {
+    let entries = mapping(node, path, &shape::DIRECTORY)?;
+    let dir = optional_string(entries, "path", path)?.ok_or_else(|| {
+        invalid(&node.location, path, "directory source has no path")
+            .hint("path: the directory of manifests, relative to this values file")
+    })?;
+    let glob = |key: &str| -> Result<Option<String>> {
+        let Some(n) = field(entries, key) else {
+            return Ok(None);
+        };
+        let pattern = string(n, &join(path, key))?;
+        crate::glob::compile(&pattern).map_err(|why| {
+            invalid(&n.location, &join(path, key), format!("{pattern:?} is not a glob: {why}"))
+                .hint("a glob such as '*.yaml', 'base/*' or '{a,b}/*.yaml', matched against paths relative to the directory")
+        })?;
+        Ok(Some(pattern))
+    };
+    Ok(DirectorySource {
+        path: dir,
+        recurse: match field(entries, "recurse") {
+            Some(n) => boolean(n, &join(path, "recurse"))?,
+            None => false,
+        },
+        include: glob("include")?,
+        exclude: glob("exclude")?,
+        base: base_of(&node.location),
+        location: node.location.clone(),
+        key_path: path.to_string(),
+    })
+}
+
 pub fn upstream(node: &Node) -> Result<Vec<Upstream>> {
     list(node, "upstream")?
         .iter()
@@ -157,21 +292,31 @@ pub fn upstream(node: &Node) -> Result<Vec<Upstream>> {
         .map(|(i, item)| {
             let path = format!("upstream[{i}]");
             let entries = mapping(item, &path, &shape::UPSTREAM)?;
-            match (field(entries, "file"), field(entries, "helm")) {
-                (Some(file), None) => Ok(Upstream::File {
-                    path: string(file, &join(&path, "file"))?,
-                    key_path: join(&path, "file"),
-                    base: base_of(&file.location),
-                    location: file.location.clone(),
-                }),
-                (None, Some(h)) => Ok(Upstream::Helm(helm(h, &join(&path, "helm"))?)),
-                _ => Err(invalid(
+            let kinds = ["file", "helm", "kustomize", "directory"];
+            let present: Vec<(&str, &Node)> = kinds
+                .iter()
+                .filter_map(|k| field(entries, k).map(|n| (*k, n)))
+                .collect();
+            let [(kind, n)] = present.as_slice() else {
+                return Err(invalid(
                     &item.location,
                     &path,
-                    "an upstream entry has exactly one of `file` or `helm`",
+                    "an upstream entry has exactly one of `file`, `helm`, `kustomize` or `directory`",
                 )
-                .hint("upstream: [{file: rendered.yaml}] or [{helm: {chart: ..., release: ...}}]")),
-            }
+                .hint("upstream: [{file: rendered.yaml}], [{helm: {chart: ..., release: ...}}], [{kustomize: {path: ...}}] or [{directory: {path: ...}}]"));
+            };
+            let key = join(&path, kind);
+            Ok(match *kind {
+                "file" => Upstream::File {
+                    path: string(n, &key)?,
+                    key_path: key,
+                    base: base_of(&n.location),
+                    location: n.location.clone(),
+                },
+                "helm" => Upstream::Helm(helm(n, &key)?),
+                "kustomize" => Upstream::Kustomize(kustomize(n, &key)?),
+                _ => Upstream::Directory(directory(n, &key)?),
+            })
         })
         .collect()
 }

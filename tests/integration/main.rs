@@ -27,6 +27,7 @@ mod readme;
 mod sandbox;
 mod schema;
 mod security;
+mod sources;
 mod support;
 mod upstream;
 mod workflows;

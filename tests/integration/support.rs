@@ -254,28 +254,38 @@ pub fn skip(what: &str, why: &str, require: &str) {
     );
 }
 
-/// Cases marked with a `requires-helm` file run only where helm does.
+/// Cases marked with a `requires-helm` or `requires-kustomize` file run
+/// only where that tool does.
 pub fn runnable(case: &Path) -> bool {
-    !case.join("requires-helm").exists() || helm_available(case)
+    (!case.join("requires-helm").exists() || helm_available(case))
+        && (!case.join("requires-kustomize").exists()
+            || kustomize(&case.display().to_string()).is_some())
 }
 
 /// A stand-in for helm that records its pid and arguments in `dir` and then
 /// runs `body` (a shell snippet).
 pub fn fake_helm(dir: &Path, body: &str) -> String {
+    fake_tool(dir, "helm", body)
+}
+
+/// A stand-in for any rendering child: records its pid in `<name>.pid`
+/// and its arguments, one per line, in `<name>.args`, then runs `body`.
+pub fn fake_tool(dir: &Path, name: &str, body: &str) -> String {
     use std::os::unix::fs::PermissionsExt;
-    let path = dir.join("fake-helm");
+    let path = dir.join(format!("fake-{name}"));
     fs::write(
         &path,
-        format!("#!/bin/sh\necho $$ > \"{0}/helm.pid\"\nprintf '%s\\n' \"$@\" > \"{0}/helm.args\"\n{body}\n", dir.display()),
+        format!("#!/bin/sh\necho $$ > \"{0}/{name}.pid\"\nprintf '%s\\n' \"$@\" > \"{0}/{name}.args\"\n{body}\n", dir.display()),
     )
     .unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
     path.display().to_string()
 }
 
-/// How to run kustomize here, as the plugin looks for it:
-/// `KUSTOMIZE_BINARY`, else `kustomize`, else `kubectl kustomize`. `None`
-/// (after recording the skip) when there is none.
+/// How to run a build here, as the plugin looks for kustomize:
+/// `KUSTOMIZE_BINARY build`, else `kustomize build`, else `kubectl
+/// kustomize`; the directory goes last. `None` (after recording the skip)
+/// when there is none.
 pub fn kustomize(what: &str) -> Option<Vec<String>> {
     let runs = |argv: &[String]| {
         Command::new(&argv[0])
@@ -287,9 +297,9 @@ pub fn kustomize(what: &str) -> Option<Vec<String>> {
             .is_ok_and(|s| s.success())
     };
     let candidates: Vec<Vec<String>> = match std::env::var("KUSTOMIZE_BINARY") {
-        Ok(binary) => vec![vec![binary]],
+        Ok(binary) => vec![vec![binary, "build".into()]],
         Err(_) => vec![
-            vec!["kustomize".into()],
+            vec!["kustomize".into(), "build".into()],
             vec!["kubectl".into(), "kustomize".into()],
         ],
     };
