@@ -241,3 +241,65 @@ fn the_new_sources_share_check_and_ignore_differences() {
         assert!(ignore.success().contains("api-ts-lb"), "{case}");
     }
 }
+
+#[test]
+fn diff_base_sees_a_change_in_an_overlay_and_an_apps_directory_renders_it() {
+    if kustomize("sources::diff --base").is_none() {
+        return;
+    }
+    let shop = repo_root().join("testdata/kustomize/shop");
+    let mut test = Test::new();
+    for file in ["base/kustomization.yaml", "base/api.yaml", "base/web.yaml"] {
+        test = test.write(
+            &format!("shop/{file}"),
+            &fs::read_to_string(shop.join(file)).unwrap(),
+        );
+    }
+    let test = test
+        .write("shop/overlay/kustomization.yaml", "namespace: shop-prod\nnamePrefix: prod-\nresources: [../base]\n")
+        .write("shop/values.yaml", &format!("upstream: [{{kustomize: {{path: overlay}}}}]\n{SERVICES}"))
+        .write(
+            "apps/values.yaml",
+            "argocd: {repoURL: https://git.example.com/shop.git}\napplications:\n  shop:\n    path: shop\n    destination: {namespace: shop-prod}\n",
+        );
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(test.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "first"]);
+    // The overlay now sends the api's traffic to another container port.
+    fs::write(
+        test.path().join("shop/base/api.yaml"),
+        fs::read_to_string(shop.join("base/api.yaml"))
+            .unwrap()
+            .replace("containerPort: 9443", "containerPort: 9444"),
+    )
+    .unwrap();
+    git(&["commit", "-q", "-am", "move the api"]);
+    let out = test.run_with(&["diff", "--base", "HEAD~1", "shop", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("-        - containerPort: 9443")
+            && out.stdout.contains("+        - containerPort: 9444"),
+        "{}",
+        out.stdout
+    );
+    // An apps directory renders the child with its overlay.
+    let apps = crate::support::run_in(&test.path().join("apps"), &["generate".into()], &[], None);
+    let apps = apps.success();
+    assert!(
+        apps.contains("kind: Application") && apps.contains("name: api-ts-lb"),
+        "{apps}"
+    );
+}
