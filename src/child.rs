@@ -12,6 +12,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::error::{Error, ErrorKind};
 use crate::sandbox::Sandbox;
 use crate::signals;
 use crate::yaml::MAX_INPUT_BYTES;
@@ -169,6 +170,65 @@ pub fn run(spec: Spec) -> Result<Finished, Failure> {
         stdout: out.unwrap_or_default(),
         stderr: err.unwrap_or_default(),
     })
+}
+
+/// What a run's caller says about it: the tool's name, how messages name
+/// the run, and how to attach the source's place to an error.
+pub struct Describe<'a> {
+    pub tool: &'a str,
+    /// The variable that names another binary (`HELM_BINARY`).
+    pub binary_variable: &'a str,
+    pub shown: &'a str,
+    pub timeout: Duration,
+    /// What to do instead when the tool cannot run at all.
+    pub instead: &'a str,
+}
+
+impl Describe<'_> {
+    /// The error for a run that did not finish, placed by `at`.
+    pub fn failure(&self, failure: Failure, at: impl Fn(Error) -> Error) -> Error {
+        let upstream = |message: String| at(Error::new(ErrorKind::Upstream, message));
+        match failure {
+            Failure::Start(e) if e.kind() == std::io::ErrorKind::NotFound => upstream(format!(
+                "{} is not installed (not found on PATH; {} names another binary)",
+                self.tool, self.binary_variable
+            ))
+            .hint(format!("install {}, or {}", self.tool, self.instead)),
+            Failure::Start(e) => upstream(format!("cannot start {}: {e}", self.tool))
+                .hint(format!("install {}, or {}", self.tool, self.instead)),
+            Failure::TimedOut => upstream(format!(
+                "{} did not finish within {} s; stopped with everything it started",
+                self.shown,
+                self.timeout.as_secs()
+            ))
+            .hint(format!(
+                "Argo CD gives a plugin about 60 s in all; raise --render-timeout, or {}",
+                self.instead
+            )),
+            Failure::Terminated => Error::new(
+                ErrorKind::Interrupted,
+                format!(
+                    "terminated while running {}; {} was stopped",
+                    self.shown, self.tool
+                ),
+            ),
+            Failure::Wait(e) => upstream(format!("waiting for {} failed: {e}", self.tool)),
+        }
+    }
+
+    /// The error for a run that finished unsuccessfully; `stderr` is the
+    /// tool's own message.
+    pub fn unsuccessful(&self, status: ExitStatus, stderr: &str, fix: &str) -> Error {
+        Error::new(
+            ErrorKind::Upstream,
+            format!(
+                "{} failed with {}: {stderr}",
+                self.shown,
+                status_words(status)
+            ),
+        )
+        .hint(format!("{fix}; the message above is {}'s own", self.tool))
+    }
 }
 
 /// "status 1", or "a signal".

@@ -153,6 +153,31 @@ fn read_stream(
     Ok(read.objects)
 }
 
+/// The objects a rendering child printed: its output counts against the
+/// run's budget, and a render that yields nothing is placed at the values
+/// entry that asked for it.
+fn rendered_objects(
+    request: &Request,
+    text: &str,
+    shown: &Arc<str>,
+    (location, key_path): (&Location, &String),
+    what: String,
+    hint: &str,
+) -> Result<Vec<Object>> {
+    let place = |e: Error| e.at(location.clone()).key(key_path.clone());
+    request
+        .repo
+        .charge(text.len() as u64, shown)
+        .map_err(place)?;
+    read_stream(request, text, shown, what, hint).map_err(|e| {
+        if e.kind == ErrorKind::Empty {
+            place(e)
+        } else {
+            e
+        }
+    })
+}
+
 /// Refuses, before reading any of them, upstream files whose sizes
 /// together take the run past its byte budget: nothing is read, so a
 /// repository that names one large file forty times costs nothing.
@@ -233,30 +258,14 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
                     &request.limits,
                     request.render_timeout,
                 )?;
-                request
-                    .repo
-                    .charge(text.len() as u64, &shown)
-                    .map_err(|e| {
-                        e.at(helm_source.location.clone())
-                            .key(helm_source.key_path.clone())
-                    })?;
-                objects.extend(
-                    read_stream(
-                        request,
-                        &text,
-                        &shown,
-                        format!("the chart of {} ({shown})", helm_source.key_path),
-                        "check the chart's values: with these, it renders nothing",
-                    )
-                    .map_err(|e| {
-                        if e.kind == ErrorKind::Empty {
-                            e.at(helm_source.location.clone())
-                                .key(helm_source.key_path.clone())
-                        } else {
-                            e
-                        }
-                    })?,
-                );
+                objects.extend(rendered_objects(
+                    request,
+                    &text,
+                    &shown,
+                    (&helm_source.location, &helm_source.key_path),
+                    format!("the chart of {} ({shown})", helm_source.key_path),
+                    "check the chart's values: with these, it renders nothing",
+                )?);
             }
             Upstream::Kustomize(source) => {
                 let (text, shown) = kustomize::build(
@@ -266,26 +275,14 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
                     &request.limits,
                     request.render_timeout,
                 )?;
-                request
-                    .repo
-                    .charge(text.len() as u64, &shown)
-                    .map_err(|e| e.at(source.location.clone()).key(source.key_path.clone()))?;
-                objects.extend(
-                    read_stream(
-                        request,
-                        &text,
-                        &shown,
-                        format!("the overlay of {} ({shown})", source.key_path),
-                        "check the overlay: it builds nothing",
-                    )
-                    .map_err(|e| {
-                        if e.kind == ErrorKind::Empty {
-                            e.at(source.location.clone()).key(source.key_path.clone())
-                        } else {
-                            e
-                        }
-                    })?,
-                );
+                objects.extend(rendered_objects(
+                    request,
+                    &text,
+                    &shown,
+                    (&source.location, &source.key_path),
+                    format!("the overlay of {} ({shown})", source.key_path),
+                    "check the overlay: it builds nothing",
+                )?);
             }
             Upstream::Directory(source) => {
                 let mut found = Vec::new();

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::admin::{self, Limits};
-use crate::child::{self, Failure};
+use crate::child;
 use crate::error::{Error, ErrorKind, Result};
 use crate::repo::Repo;
 use crate::sandbox::Sandbox;
@@ -140,6 +140,14 @@ pub fn template(
         .values
         .as_ref()
         .map(|values| serde_json::to_vec(values).expect("JSON values serialize"));
+    let describe = child::Describe {
+        tool: "helm",
+        binary_variable: "HELM_BINARY",
+        shown: &shown,
+        timeout,
+        instead: "render the chart yourself and name the output as upstream: [{file: ...}]",
+    };
+    let at = |e: Error| e.at(source.location.clone()).key(source.key_path.clone());
     let finished = child::run(child::Spec {
         program: binary(),
         args,
@@ -147,36 +155,14 @@ pub fn template(
         timeout,
         sandbox: &sandbox,
     })
-    .map_err(|failure| match failure {
-        Failure::Start(e) => {
-            let why = if e.kind() == std::io::ErrorKind::NotFound {
-                "helm is not installed (not found on PATH; HELM_BINARY names another binary)".to_string()
-            } else {
-                format!("cannot start helm: {e}")
-            };
-            helm_error(source, why).hint("install helm, or render the chart yourself and name the output as upstream: [{file: ...}]")
-        }
-        Failure::TimedOut => helm_error(
-            source,
-            format!("{shown} did not finish within {} s; stopped with everything it started", timeout.as_secs()),
-        )
-        .hint("Argo CD gives a plugin about 60 s in all; render large charts ahead, or raise --render-timeout"),
-        Failure::Terminated => Error::new(
-            ErrorKind::Interrupted,
-            format!("terminated while running {shown}; helm was stopped"),
-        ),
-        Failure::Wait(e) => helm_error(source, format!("waiting for helm failed: {e}")),
-    })?;
+    .map_err(|failure| describe.failure(failure, at))?;
     if !finished.status.success() {
         let err = finished.stderr_line(|l| l.starts_with("Use --debug"));
-        return Err(helm_error(
-            source,
-            format!(
-                "{shown} failed with {}: {err}",
-                child::status_words(finished.status)
-            ),
-        )
-        .hint("fix the chart or its values; the message above is helm's own"));
+        return Err(at(describe.unsuccessful(
+            finished.status,
+            &err,
+            "fix the chart or its values",
+        )));
     }
     let text = String::from_utf8(finished.stdout)
         .map_err(|_| helm_error(source, format!("{shown} printed output that is not UTF-8")))?;

@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::admin::{self, Limits};
-use crate::child::{self, Failure};
+use crate::child;
 use crate::error::{Error, ErrorKind, Result};
 use crate::repo::Repo;
 use crate::sandbox::Sandbox;
@@ -353,35 +353,22 @@ pub fn build(
     let copy = sandbox.path().join("in").join(inside(&overlay));
     set_options(source, &copy)?;
     args.push(copy.into_os_string());
+    let describe = child::Describe {
+        tool: "kustomize",
+        binary_variable: "KUSTOMIZE_BINARY",
+        shown: &what,
+        timeout,
+        instead: "build the overlay yourself and name the output as upstream: [{file: ...}]",
+    };
+    let at = |e: Error| e.at(source.location.clone()).key(source.key_path.clone());
     let finished = child::run(child::Spec {
-        program: program.clone(),
+        program,
         args,
         stdin: None,
         timeout,
         sandbox: &sandbox,
     })
-    .map_err(|failure| match failure {
-        Failure::Start(e) if e.kind() == std::io::ErrorKind::NotFound => source_error(
-            source,
-            format!("kustomize is not installed ({} was not found)", program.to_string_lossy()),
-        )
-        .hint("install kustomize (the sidecar image ships it) or point KUSTOMIZE_BINARY at it"),
-        Failure::Start(e) => source_error(
-            source,
-            format!("cannot start {}: {e}", program.to_string_lossy()),
-        )
-        .hint("install kustomize, or set KUSTOMIZE_BINARY"),
-        Failure::TimedOut => source_error(
-            source,
-            format!("{what} did not finish within {} s; stopped with everything it started", timeout.as_secs()),
-        )
-        .hint("Argo CD gives a plugin about 60 s in all; raise --render-timeout, or build the overlay ahead"),
-        Failure::Terminated => Error::new(
-            ErrorKind::Interrupted,
-            format!("terminated while running {what}; kustomize was stopped"),
-        ),
-        Failure::Wait(e) => source_error(source, format!("waiting for kustomize failed: {e}")),
-    })?;
+    .map_err(|failure| describe.failure(failure, at))?;
     if !finished.status.success() {
         // Kustomize names files by their sandbox paths; show them as the
         // repository's.
@@ -390,14 +377,11 @@ pub fn build(
             .stderr_line(|_| false)
             .replace(&format!("{}/", sandbox_in.display()), "")
             .replace(&sandbox_in.display().to_string(), ".");
-        return Err(source_error(
-            source,
-            format!(
-                "{what} failed with {}: {err}",
-                child::status_words(finished.status)
-            ),
-        )
-        .hint("fix the overlay; the message above is kustomize's own"));
+        return Err(at(describe.unsuccessful(
+            finished.status,
+            &err,
+            "fix the overlay",
+        )));
     }
     let text = String::from_utf8(finished.stdout)
         .map_err(|_| source_error(source, format!("{what} printed output that is not UTF-8")))?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::support::{kustomize, repo_root};
+use crate::support::{kustomize, kustomize_build, repo_root};
 
 fn documents(text: &str, name: &str) -> Vec<Value> {
     let name: Arc<str> = Arc::from(name);
@@ -65,18 +65,8 @@ fn the_kustomize_sidecar_is_appended_after_the_repo_server_with_resources() {
     let Some(argv) = kustomize("deploy::kustomize sidecar") else {
         return;
     };
-    let out = Command::new(&argv[0])
-        .args(&argv[1..])
-        .arg("testdata/deploy")
-        .current_dir(repo_root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let docs = documents(&String::from_utf8(out.stdout).unwrap(), "kustomize build");
+    let built = kustomize_build(&argv, &repo_root().join("testdata/deploy"));
+    let docs = documents(&built, "kustomize build");
     assert_eq!(docs.len(), 1);
     let deployment = &docs[0];
     assert_eq!(deployment["metadata"]["namespace"], "argocd");

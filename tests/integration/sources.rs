@@ -8,7 +8,7 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::process::Command;
 
-use crate::support::{Test, fake_tool, kustomize, repo_root, run_in};
+use crate::support::{Test, fake_tool, kustomize, kustomize_build, repo_root, run_in};
 
 const SERVICES: &str = "\
 services:
@@ -30,19 +30,10 @@ fn a_kustomize_overlay_renders_byte_for_byte_what_its_built_output_gives_as_upst
         return;
     };
     let overlay = repo_root().join("testdata/kustomize/shop/overlays/prod");
-    let built = Command::new(&argv[0])
-        .args(&argv[1..])
-        .arg(&overlay)
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let built = kustomize_build(&argv, &overlay);
     let test = Test::new()
         .write("values.yaml", SERVICES)
-        .write("built.yaml", &String::from_utf8(built.stdout).unwrap());
+        .write("built.yaml", &built);
     let by_hand = test.run_with(&["generate", "--upstream", "built.yaml"]);
     let case = repo_root().join("testdata/cases/kustomize-overlay");
     let by_plugin = run_in(&case, &["generate".into()], &[], None);

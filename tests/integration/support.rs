@@ -313,3 +313,19 @@ pub fn kustomize(what: &str) -> Option<Vec<String>> {
     }
     found
 }
+
+/// What `argv DIR` (a kustomize build, as [`kustomize`] found it) prints;
+/// fails the test when it fails.
+pub fn kustomize_build(argv: &[String], dir: &Path) -> String {
+    let out = Command::new(&argv[0])
+        .args(&argv[1..])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
