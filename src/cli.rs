@@ -104,6 +104,12 @@ pub struct CheckArgs {
     /// Pasted operator or proxy logs, read line by line; repeatable.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub log: Vec<String>,
+    /// What `kubectl get ... -o yaml|json` exported from the cluster (Services,
+    /// Ingresses, StatefulSets, Pods, Secrets, Events, the operator's
+    /// Deployment, ProxyGroups, Applications); repeatable, "-" for stdin.
+    /// Secrets are read for their key names only.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub cluster_state: Vec<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: CheckFormat,
     /// Check a configuration that renders nothing (only logs, a policy),
@@ -228,6 +234,39 @@ fn check(args: &CheckArgs) -> anyhow::Result<Printed> {
         });
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    // With cluster exports and no values in sight, the cluster alone.
+    let cluster_only = !args.cluster_state.is_empty()
+        && args.input.values.is_empty()
+        && args.input.upstream.is_empty()
+        && env("ARGOCD_APP_PARAMETERS").is_none()
+        && !cwd.join("values.yaml").exists();
+    if cluster_only {
+        let repo = Repo::discover(
+            &cwd,
+            args.input.repo_root.as_deref().map(std::path::Path::new),
+            env("ARGOCD_APP_SOURCE_PATH").as_deref(),
+        )?;
+        repo.set_run_limit(argocd_tailscale_plugin::admin::Limits::from_env()?.max_run_bytes);
+        let extra = check::Extra {
+            logs: args
+                .log
+                .iter()
+                .map(|f| read_source(&repo, &cwd, f, "--log"))
+                .collect::<argocd_tailscale_plugin::Result<_>>()?,
+            cluster_state: args
+                .cluster_state
+                .iter()
+                .map(|f| read_source(&repo, &cwd, f, "--cluster-state"))
+                .collect::<argocd_tailscale_plugin::Result<_>>()?,
+            ..check::Extra::default()
+        };
+        let diagnostics = check::check_cluster(&extra)?;
+        let fallback = extra
+            .cluster_state
+            .first()
+            .map(|s| argocd_tailscale_plugin::location::Location::new(&s.name, 1, 1));
+        return Ok(report(args, &diagnostics, &repo, &cwd, fallback));
+    }
     let mut request = request(&args.input, &cwd)?;
     let read =
         |file: &Option<String>, key: &str| -> argocd_tailscale_plugin::Result<Option<Source>> {
@@ -260,39 +299,55 @@ fn check(args: &CheckArgs) -> anyhow::Result<Printed> {
             .iter()
             .map(|f| read_source(&request.repo, &cwd, f, "--log"))
             .collect::<argocd_tailscale_plugin::Result<_>>()?,
+        cluster_state: args
+            .cluster_state
+            .iter()
+            .map(|f| read_source(&request.repo, &cwd, f, "--cluster-state"))
+            .collect::<argocd_tailscale_plugin::Result<_>>()?,
     };
     request.operator_version = operator_version;
     request.allow_empty = args.allow_empty;
     let diagnostics = check::check(&request, &extra)?;
+    let fallback = request
+        .values
+        .first()
+        .map(|s| argocd_tailscale_plugin::location::Location::new(&s.name, 1, 1));
+    Ok(report(args, &diagnostics, &request.repo, &cwd, fallback))
+}
+
+/// Prints the findings in the chosen format; exit 1 when one fails the run.
+fn report(
+    args: &CheckArgs,
+    diagnostics: &[diagnostic::Diagnostic],
+    repo: &Repo,
+    cwd: &std::path::Path,
+    fallback: Option<argocd_tailscale_plugin::location::Location>,
+) -> Printed {
     let failing = |d: &&diagnostic::Diagnostic| {
         d.severity == diagnostic::Severity::Error
             || (args.deny_warnings && d.severity == diagnostic::Severity::Warning)
     };
     let found = diagnostics.iter().any(|d| failing(&d));
     let stdout = match args.format {
-        CheckFormat::Text => diagnostic::text(&diagnostics),
-        CheckFormat::Json => diagnostic::json(&diagnostics),
+        CheckFormat::Text => diagnostic::text(diagnostics),
+        CheckFormat::Json => diagnostic::json(diagnostics),
         CheckFormat::Sarif => {
-            let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
-            let fallback = request
-                .values
-                .first()
-                .map(|s| argocd_tailscale_plugin::location::Location::new(&s.name, 1, 1));
+            let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
             diagnostic::sarif(
-                &diagnostics,
+                diagnostics,
                 &diagnostic::SarifRoot {
-                    repo: request.repo.root(),
+                    repo: repo.root(),
                     cwd: &cwd,
                     fallback,
                 },
             )
         }
     };
-    Ok(Printed {
+    Printed {
         stdout,
         stderr: Vec::new(),
         found,
-    })
+    }
 }
 
 fn man(args: &ManArgs) -> anyhow::Result<Printed> {

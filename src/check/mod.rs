@@ -8,6 +8,7 @@
 //! pasted logs.
 
 mod argocd;
+pub mod cluster;
 mod logs;
 mod policy;
 
@@ -41,6 +42,8 @@ pub struct Extra {
     pub application: Option<Source>,
     /// Pasted operator or proxy logs.
     pub logs: Vec<Source>,
+    /// `kubectl get … -o yaml|json` exports of the cluster.
+    pub cluster_state: Vec<Source>,
 }
 
 /// Whether the operator would give an object a device.
@@ -135,7 +138,24 @@ pub fn check(request: &Request, extra: &Extra) -> Result<Vec<Diagnostic>> {
     policy::policy_checks(&run.objects, extra, &mut out)?;
     argocd::argocd_checks(&run.objects, request, extra, &mut out)?;
     logs::log_checks(extra, &mut out);
+    if !extra.cluster_state.is_empty() {
+        out.extend(cluster::diagnose(&extra.cluster_state, Some(&run.objects))?);
+    }
     place(&mut out, &run.values);
+    sort(&mut out);
+    Ok(out)
+}
+
+/// Checks exports of a cluster (and logs) when no values are given: the
+/// cluster alone, with no render to compare against.
+pub fn check_cluster(extra: &Extra) -> Result<Vec<Diagnostic>> {
+    let mut out = cluster::diagnose(&extra.cluster_state, None)?;
+    logs::log_checks(extra, &mut out);
+    sort(&mut out);
+    Ok(out)
+}
+
+fn sort(out: &mut Vec<Diagnostic>) {
     out.sort_by(|a, b| {
         (a.severity, a.code, &a.file, a.line, &a.object, &a.message)
             .cmp(&(b.severity, b.code, &b.file, b.line, &b.object, &b.message))
@@ -143,7 +163,6 @@ pub fn check(request: &Request, extra: &Extra) -> Result<Vec<Diagnostic>> {
     out.dedup_by(|a, b| {
         a.code == b.code && a.object == b.object && a.message == b.message && a.file == b.file
     });
-    Ok(out)
 }
 
 /// Gives a finding with no place of its own the place of the values entry

@@ -8,6 +8,7 @@
 mod budgets;
 mod check;
 mod claims;
+mod cluster;
 mod cmp;
 mod completions;
 mod conflicts;
