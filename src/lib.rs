@@ -14,6 +14,7 @@ pub mod check;
 pub mod child;
 pub mod diagnostic;
 pub mod diff;
+pub mod direct;
 pub mod directory;
 pub mod error;
 pub mod escape;

@@ -38,6 +38,10 @@ const FUEL: u64 = 2_000_000;
 pub struct Templates {
     env: Environment<'static>,
     user_dir: Option<TemplateDir>,
+    /// The built-in templates no file in `user_dir` overrides, decided once
+    /// per run: their objects are built straight from the context
+    /// (`direct`), without rendering text and reading it back.
+    built_in: Vec<&'static str>,
 }
 
 /// An object a template produced, and where it starts in the rendered text.
@@ -90,7 +94,20 @@ impl Templates {
             }
             Ok(embedded(name).map(str::to_string))
         });
-        Templates { env, user_dir }
+        let built_in = EMBEDDED
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| {
+                user_dir
+                    .as_ref()
+                    .is_none_or(|dir| !matches!(user_file(&dir.path, name), Ok(Some(_)) | Err(_)))
+            })
+            .collect();
+        Templates {
+            env,
+            user_dir,
+            built_in,
+        }
     }
 
     /// The name a user would look for: the override's path or the default's.
@@ -131,8 +148,36 @@ impl Templates {
     }
 
     /// Renders template `name` with `context` into checked objects;
-    /// `key_path` names what it renders for, in messages.
+    /// `key_path` names what it renders for, in messages. A built-in
+    /// template nothing overrides is not rendered as text: its object is
+    /// built from the context as the template lays it out (the property
+    /// test `direct_objects_equal_rendered_ones` holds the two together).
     pub fn render_named(
+        &self,
+        name: &str,
+        context: &Value,
+        key_path: &str,
+    ) -> Result<Vec<Rendered>> {
+        if self.built_in.contains(&name)
+            && let Some(object) = crate::direct::object(name, context)
+        {
+            let shown: Arc<str> =
+                Arc::from(format!("{} (rendered for {key_path})", self.origin(name)));
+            manifest::check(&object).map_err(|why| {
+                Error::new(ErrorKind::Template, why).at(Location::start_of(&shown))
+            })?;
+            return Ok(vec![Rendered {
+                object,
+                location: Location::start_of(&shown),
+            }]);
+        }
+        self.render_text(name, context, key_path)
+    }
+
+    /// Renders template `name` as text through minijinja and reads the text
+    /// back: the path of every override, and the contract of the built-in
+    /// templates.
+    pub fn render_text(
         &self,
         name: &str,
         context: &Value,
@@ -184,5 +229,121 @@ impl Templates {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// Strings that test a layout: YAML's special words and indicators,
+    /// quotes and escapes, line and Unicode separators, non-ASCII.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z0-9-]{1,20}",
+            Just("yes".to_string()),
+            Just("null".to_string()),
+            Just("0123".to_string()),
+            Just("- item".to_string()),
+            Just("key: value".to_string()),
+            Just("#comment".to_string()),
+            Just("\"quoted\" and 'single'".to_string()),
+            Just("back\\slash".to_string()),
+            Just("line\nbreak\ttab".to_string()),
+            Just("sep\u{2028}arator\u{85}".to_string()),
+            Just("{{ not a template }}".to_string()),
+            "\\PC{0,12}",
+        ]
+    }
+
+    fn map() -> impl Strategy<Value = Value> {
+        proptest::collection::vec((text(), text()), 0..4).prop_map(|pairs| {
+            let mut m = serde_json::Map::new();
+            for (k, v) in pairs {
+                m.insert(k, Value::from(v));
+            }
+            Value::Object(m)
+        })
+    }
+
+    fn port() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            (1u64..65536).prop_map(Value::from),
+            "[a-z]{1,15}".prop_map(Value::from),
+        ]
+    }
+
+    fn context() -> impl Strategy<Value = Value> {
+        (
+            (text(), text(), text(), text()),
+            (map(), map(), map()),
+            proptest::collection::vec((proptest::option::of(text()), 1u64..65536, port()), 0..3),
+            (
+                proptest::option::of(proptest::collection::vec(text(), 0..3)),
+                proptest::option::of(text()),
+                port(),
+            ),
+        )
+            .prop_map(
+                |(
+                    (name, namespace, hostname, backend),
+                    (labels, annotations, selector),
+                    ports,
+                    (families, policy, backend_port),
+                )| {
+                    let ports: Vec<Value> = ports
+                        .into_iter()
+                        .map(|(name, port, target)| {
+                            let mut p = serde_json::Map::new();
+                            if let Some(name) = name {
+                                p.insert("name".into(), name.into());
+                            }
+                            p.insert("port".into(), port.into());
+                            p.insert("targetPort".into(), target);
+                            p.insert("protocol".into(), "TCP".into());
+                            Value::Object(p)
+                        })
+                        .collect();
+                    json!({
+                        "service": {"name": name, "namespace": namespace, "hostname": hostname,
+                                    "backend": {"name": backend, "port": backend_port}},
+                        "objectName": format!("{name}-ts-lb"),
+                        "labels": labels,
+                        "annotations": annotations,
+                        "loadBalancerClass": "tailscale",
+                        "ingressClassName": "tailscale",
+                        "selector": selector,
+                        "ports": ports,
+                        "ipFamilies": families,
+                        "ipFamilyPolicy": policy,
+                        "backendPort": backend_port,
+                    })
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// The direct objects are what the embedded templates render and
+        /// read back: editing a template without `direct.rs` (or the
+        /// reverse) fails here.
+        #[test]
+        fn direct_objects_equal_rendered_ones(context in context()) {
+            let templates = Templates::new(None);
+            for name in ["direct.yaml", "ingress.yaml"] {
+                let rendered = templates.render_text(name, &context, "services.x").unwrap();
+                prop_assert_eq!(rendered.len(), 1);
+                let direct = crate::direct::object(name, &context).unwrap();
+                prop_assert_eq!(&direct, &rendered[0].object, "{}", name);
+                // The bytes written out are the same too.
+                prop_assert_eq!(yaml::emit(&direct), yaml::emit(&rendered[0].object));
+                let via = templates.render_named(name, &context, "services.x").unwrap();
+                prop_assert_eq!(&via[0].object, &rendered[0].object);
+                prop_assert_eq!(&via[0].location, &rendered[0].location);
+            }
+        }
     }
 }
