@@ -184,7 +184,7 @@ pub fn render(apps: &Apps, parent: &Request, templates: &Templates) -> Result<Ve
         let context = context(app, apps, parent, &objects)?;
         out.extend(templates.render_named(
             "application.yaml",
-            &context,
+            context,
             &format!("applications.{}", app.name),
         )?);
     }

@@ -5,20 +5,40 @@
 //! templates stay the contract, and a property test renders random
 //! contexts both ways and requires identical objects.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-/// The object the built-in template `name` renders for `context`, or
-/// `None` for a template without a direct layout (it is rendered as text).
-pub fn object(name: &str, context: &Value) -> Option<Value> {
+/// Whether the built-in template `name` has a direct layout here (the
+/// others are rendered as text).
+pub fn has_layout(name: &str) -> bool {
+    matches!(name, "direct.yaml" | "ingress.yaml")
+}
+
+/// The object the built-in template `name` renders for `context`, which
+/// it takes apart; `name` must have a layout ([`has_layout`]).
+pub fn object(name: &str, context: Value) -> Value {
+    let mut context = context;
     match name {
-        "direct.yaml" => Some(direct(context)),
-        "ingress.yaml" => Some(ingress(context)),
-        _ => None,
+        "direct.yaml" => direct(&mut context),
+        "ingress.yaml" => ingress(&mut context),
+        _ => unreachable!("{name} has no direct layout"),
     }
 }
 
-fn get(context: &Value, pointer: &str) -> Value {
-    context.pointer(pointer).cloned().unwrap_or(Value::Null)
+/// Moves a value out of the context (each is printed once per template).
+fn get(context: &mut Value, pointer: &str) -> Value {
+    context
+        .pointer_mut(pointer)
+        .map(Value::take)
+        .unwrap_or(Value::Null)
+}
+
+/// A JSON object from its entries, in order.
+fn obj<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (key, value) in entries {
+        map.insert(key.into(), value);
+    }
+    Value::Object(map)
 }
 
 /// Jinja truthiness for the template's `{% if %}`: null, false, 0, "" and
@@ -34,7 +54,7 @@ fn truthy(value: &Value) -> bool {
     }
 }
 
-fn direct(context: &Value) -> Value {
+fn direct(context: &mut Value) -> Value {
     let mut spec = Map::new();
     spec.insert("type".into(), "LoadBalancer".into());
     spec.insert(
@@ -49,20 +69,23 @@ fn direct(context: &Value) -> Value {
     }
     spec.insert("selector".into(), get(context, "/selector"));
     spec.insert("ports".into(), get(context, "/ports"));
-    json!({
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": get(context, "/objectName"),
-            "namespace": get(context, "/service/namespace"),
-            "labels": get(context, "/labels"),
-            "annotations": get(context, "/annotations"),
-        },
-        "spec": spec,
-    })
+    obj([
+        ("apiVersion", "v1".into()),
+        ("kind", "Service".into()),
+        (
+            "metadata",
+            obj([
+                ("name", get(context, "/objectName")),
+                ("namespace", get(context, "/service/namespace")),
+                ("labels", get(context, "/labels")),
+                ("annotations", get(context, "/annotations")),
+            ]),
+        ),
+        ("spec", Value::Object(spec)),
+    ])
 }
 
-fn ingress(context: &Value) -> Value {
+fn ingress(context: &mut Value) -> Value {
     let mut metadata = Map::new();
     metadata.insert("name".into(), get(context, "/objectName"));
     metadata.insert("namespace".into(), get(context, "/service/namespace"));
@@ -71,27 +94,33 @@ fn ingress(context: &Value) -> Value {
         metadata.insert("annotations".into(), annotations);
     }
     metadata.insert("labels".into(), get(context, "/labels"));
-    json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": metadata,
-        "spec": {
-            "ingressClassName": get(context, "/ingressClassName"),
-            "tls": [{"hosts": [get(context, "/service/hostname")]}],
-            "rules": [{
-                "http": {
-                    "paths": [{
-                        "path": "/",
-                        "pathType": "Prefix",
-                        "backend": {
-                            "service": {
-                                "name": get(context, "/service/backend/name"),
-                                "port": get(context, "/backendPort"),
-                            }
-                        }
-                    }]
-                }
-            }]
-        }
-    })
+    let backend = obj([
+        ("name", get(context, "/service/backend/name")),
+        ("port", get(context, "/backendPort")),
+    ]);
+    let path = obj([
+        ("path", "/".into()),
+        ("pathType", "Prefix".into()),
+        ("backend", obj([("service", backend)])),
+    ]);
+    let rule = obj([("http", obj([("paths", Value::Array(vec![path]))]))]);
+    obj([
+        ("apiVersion", "networking.k8s.io/v1".into()),
+        ("kind", "Ingress".into()),
+        ("metadata", Value::Object(metadata)),
+        (
+            "spec",
+            obj([
+                ("ingressClassName", get(context, "/ingressClassName")),
+                (
+                    "tls",
+                    Value::Array(vec![obj([(
+                        "hosts",
+                        Value::Array(vec![get(context, "/service/hostname")]),
+                    )])]),
+                ),
+                ("rules", Value::Array(vec![rule])),
+            ]),
+        ),
+    ])
 }

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::backend::Backing;
 use crate::error::{Error, ErrorKind, Result};
@@ -58,17 +58,40 @@ fn common_annotations(service: &Service) -> Map<String, Value> {
     annotations
 }
 
+/// A JSON object from its entries, in order. (`json!` would serialize
+/// every interpolated value again; contexts are built once per service.)
+fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (key, value) in entries {
+        map.insert(key.into(), value);
+    }
+    Value::Object(map)
+}
+
+fn optional(text: &Option<String>) -> Value {
+    text.as_deref().map_or(Value::Null, Value::from)
+}
+
 fn service_context(service: &Service) -> Value {
-    json!({
-        "name": service.name,
-        "namespace": service.namespace,
-        "mode": service.mode.as_str(),
-        "hostname": service.hostname,
-        "tags": service.tags,
-        "proxyGroup": service.proxy_group,
-        "proxyClass": service.proxy_class,
-        "backend": {"name": service.backend.name, "port": service.backend.port.to_json()},
-    })
+    object([
+        ("name", service.name.as_str().into()),
+        ("namespace", service.namespace.as_str().into()),
+        ("mode", service.mode.as_str().into()),
+        ("hostname", service.hostname.as_str().into()),
+        (
+            "tags",
+            Value::Array(service.tags.iter().map(|t| t.as_str().into()).collect()),
+        ),
+        ("proxyGroup", optional(&service.proxy_group)),
+        ("proxyClass", optional(&service.proxy_class)),
+        (
+            "backend",
+            object([
+                ("name", service.backend.name.as_str().into()),
+                ("port", service.backend.port.to_json()),
+            ]),
+        ),
+    ])
 }
 
 fn direct(index: usize, service: &Service, backing: &Backing) -> Exposure {
@@ -93,37 +116,56 @@ fn direct(index: usize, service: &Service, backing: &Backing) -> Exposure {
         service: index,
         key_path: service.key_path(),
         template: "direct.yaml",
-        context: json!({
-            "service": service_context(service),
-            "objectName": format!("{}-ts-lb", service.name),
-            "labels": common_labels(service),
-            "annotations": annotations,
-            "loadBalancerClass": LOAD_BALANCER_CLASS,
-            "selector": backing.selector,
-            "ports": ports,
-            "ipFamilies": backing.ip.get("ipFamilies"),
-            "ipFamilyPolicy": backing.ip.get("ipFamilyPolicy"),
-        }),
+        context: object([
+            ("service", service_context(service)),
+            ("objectName", format!("{}-ts-lb", service.name).into()),
+            ("labels", Value::Object(common_labels(service))),
+            ("annotations", Value::Object(annotations)),
+            ("loadBalancerClass", LOAD_BALANCER_CLASS.into()),
+            (
+                "selector",
+                Value::Object(
+                    backing
+                        .selector
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().into()))
+                        .collect(),
+                ),
+            ),
+            ("ports", Value::Array(ports)),
+            (
+                "ipFamilies",
+                backing.ip.get("ipFamilies").cloned().unwrap_or(Value::Null),
+            ),
+            (
+                "ipFamilyPolicy",
+                backing
+                    .ip
+                    .get("ipFamilyPolicy")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            ),
+        ]),
     }
 }
 
 fn ingress(index: usize, service: &Service) -> Exposure {
     let backend_port = match &service.backend.port {
-        PortRef::Number(n) => json!({ "number": n }),
-        PortRef::Name(s) => json!({ "name": s }),
+        PortRef::Number(n) => object([("number", (*n).into())]),
+        PortRef::Name(s) => object([("name", s.as_str().into())]),
     };
     Exposure {
         service: index,
         key_path: service.key_path(),
         template: "ingress.yaml",
-        context: json!({
-            "service": service_context(service),
-            "objectName": format!("{}-tailscale", service.name),
-            "labels": common_labels(service),
-            "annotations": common_annotations(service),
-            "ingressClassName": INGRESS_CLASS,
-            "backendPort": backend_port,
-        }),
+        context: object([
+            ("service", service_context(service)),
+            ("objectName", format!("{}-tailscale", service.name).into()),
+            ("labels", Value::Object(common_labels(service))),
+            ("annotations", Value::Object(common_annotations(service))),
+            ("ingressClassName", INGRESS_CLASS.into()),
+            ("backendPort", backend_port),
+        ]),
     }
 }
 

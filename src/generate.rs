@@ -424,14 +424,10 @@ pub fn run(request: &Request, values: Values) -> Result<Run> {
         }
     }
     let mut items: Vec<Item> = Vec::new();
-    for exposure in &plan {
+    for exposure in plan {
+        let service = exposure.service;
         for object in templates.render(exposure)? {
-            items.push(Item::new(
-                object.object,
-                Origin::Generated {
-                    service: exposure.service,
-                },
-            ));
+            items.push(Item::new(object.object, Origin::Generated { service }));
         }
     }
     // Only `check` looks at the upstream objects as read; a copy of a large

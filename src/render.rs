@@ -143,8 +143,8 @@ impl Templates {
     }
 
     /// Renders one exposure into the objects it describes.
-    pub fn render(&self, exposure: &Exposure) -> Result<Vec<Rendered>> {
-        self.render_named(exposure.template, &exposure.context, &exposure.key_path)
+    pub fn render(&self, exposure: Exposure) -> Result<Vec<Rendered>> {
+        self.render_named(exposure.template, exposure.context, &exposure.key_path)
     }
 
     /// Renders template `name` with `context` into checked objects;
@@ -155,12 +155,11 @@ impl Templates {
     pub fn render_named(
         &self,
         name: &str,
-        context: &Value,
+        context: Value,
         key_path: &str,
     ) -> Result<Vec<Rendered>> {
-        if self.built_in.contains(&name)
-            && let Some(object) = crate::direct::object(name, context)
-        {
+        if self.built_in.contains(&name) && crate::direct::has_layout(name) {
+            let object = crate::direct::object(name, context);
             let shown: Arc<str> =
                 Arc::from(format!("{} (rendered for {key_path})", self.origin(name)));
             manifest::check(&object).map_err(|why| {
@@ -171,7 +170,7 @@ impl Templates {
                 location: Location::start_of(&shown),
             }]);
         }
-        self.render_text(name, context, key_path)
+        self.render_text(name, &context, key_path)
     }
 
     /// Renders template `name` as text through minijinja and reads the text
@@ -336,11 +335,11 @@ mod tests {
             for name in ["direct.yaml", "ingress.yaml"] {
                 let rendered = templates.render_text(name, &context, "services.x").unwrap();
                 prop_assert_eq!(rendered.len(), 1);
-                let direct = crate::direct::object(name, &context).unwrap();
+                let direct = crate::direct::object(name, context.clone());
                 prop_assert_eq!(&direct, &rendered[0].object, "{}", name);
                 // The bytes written out are the same too.
                 prop_assert_eq!(yaml::emit(&direct), yaml::emit(&rendered[0].object));
-                let via = templates.render_named(name, &context, "services.x").unwrap();
+                let via = templates.render_named(name, context.clone(), "services.x").unwrap();
                 prop_assert_eq!(&via[0].object, &rendered[0].object);
                 prop_assert_eq!(&via[0].location, &rendered[0].location);
             }

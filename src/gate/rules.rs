@@ -3,7 +3,10 @@
 //! targetPort that is listened on) and those of one object (the keys the
 //! operator reads, the fields it owns, what the API server accepts).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+// Index maps: looked up, never iterated into the output.
+use rustc_hash::FxHashMap as HashMap;
 
 use serde_json::Value;
 
@@ -55,8 +58,8 @@ struct Context<'a> {
 
 impl<'a> Context<'a> {
     fn new(items: &'a [Item], values: &'a Values, options: &'a Options) -> Context<'a> {
-        let mut services_by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut workloads_by_namespace: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut services_by_name: HashMap<&str, Vec<usize>> = HashMap::default();
+        let mut workloads_by_namespace: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, item) in items.iter().enumerate() {
             let object = &item.object;
             if object["kind"] == "Service"
@@ -70,7 +73,7 @@ impl<'a> Context<'a> {
                 workloads_by_namespace.entry(ns).or_default().push(i);
             }
         }
-        let mut asked_by_backend: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut asked_by_backend: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, service) in values.services.iter().enumerate() {
             asked_by_backend
                 .entry(service.backend.name.as_str())
@@ -331,7 +334,7 @@ fn workloads_exposed_twice(context: &Context, exposures: &[Exposure], out: &mut 
     };
     // Exposures that share a workload or a backend: the only pairs worth
     // comparing, found without comparing every pair.
-    let mut by_target: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_target: HashMap<String, Vec<usize>> = HashMap::default();
     for (k, e) in all.iter().enumerate() {
         for backend in &e.backends {
             by_target
