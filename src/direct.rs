@@ -24,12 +24,17 @@ pub fn object(name: &str, context: Value) -> Value {
     }
 }
 
-/// Moves a value out of the context (each is printed once per template).
-fn get(context: &mut Value, pointer: &str) -> Value {
-    context
-        .pointer_mut(pointer)
-        .map(Value::take)
-        .unwrap_or(Value::Null)
+/// Moves the value at `path` out of the context (each is printed once per
+/// template); `Null` where there is none, as the template would fail on.
+fn get(context: &mut Value, path: &str) -> Value {
+    let mut at = context;
+    for key in path.trim_start_matches('/').split('/') {
+        match at.as_object_mut().and_then(|map| map.get_mut(key)) {
+            Some(inner) => at = inner,
+            None => return Value::Null,
+        }
+    }
+    at.take()
 }
 
 /// A JSON object from its entries, in order.
@@ -61,8 +66,11 @@ fn direct(context: &mut Value) -> Value {
         "loadBalancerClass".into(),
         get(context, "/loadBalancerClass"),
     );
-    for key in ["ipFamilyPolicy", "ipFamilies"] {
-        let value = get(context, &format!("/{key}"));
+    for (key, path) in [
+        ("ipFamilyPolicy", "/ipFamilyPolicy"),
+        ("ipFamilies", "/ipFamilies"),
+    ] {
+        let value = get(context, path);
         if truthy(&value) {
             spec.insert(key.into(), value);
         }
