@@ -253,19 +253,7 @@ fn diff_base_sees_a_change_in_an_overlay_and_an_apps_directory_renders_it() {
             "apps/values.yaml",
             "argocd: {repoURL: https://git.example.com/shop.git}\napplications:\n  shop:\n    path: shop\n    destination: {namespace: shop-prod}\n",
         );
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(test.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let git = |args: &[&str]| crate::diff::git(test.path(), args);
     git(&["init", "-q"]);
     git(&["add", "."]);
     git(&["commit", "-q", "-m", "first"]);
