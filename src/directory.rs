@@ -123,9 +123,15 @@ impl Walk<'_> {
             if self.include.as_ref().is_some_and(|g| !g.is_match(&inner)) {
                 continue;
             }
-            let size = fs::metadata(&target)
-                .map_err(|e| Error::io(&shown, &e))?
-                .len();
+            let meta = fs::metadata(&target).map_err(|e| Error::io(&shown, &e))?;
+            if !meta.is_file() {
+                // A FIFO or a device would block the read or never end.
+                return Err(source_error(
+                    self.source,
+                    format!("{shown} is not a regular file; refused"),
+                ));
+            }
+            let size = meta.len();
             self.repo
                 .charge(size, &shown)
                 .map_err(|e| e.at(self.source.location.clone()))?;
@@ -231,6 +237,23 @@ mod tests {
         assert_eq!(
             names(&source(true, Some("{b/*,a.json}"), Some("*/deeper/*"))),
             ["m/a.json", "m/b/x.yml"]
+        );
+    }
+
+    #[test]
+    fn a_fifo_named_like_a_manifest_is_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("m")).unwrap();
+        let fifo = std::ffi::CString::new(root.join("m/pipe.yaml").to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let repo = Repo::discover(root, Some(root), None).unwrap();
+        let err = read(&source(false, None, None), &repo, root).err().unwrap();
+        assert!(
+            err.message.contains("not a regular file"),
+            "{}",
+            err.message
         );
     }
 }

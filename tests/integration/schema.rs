@@ -52,14 +52,16 @@ fn dirs(under: &str) -> Vec<PathBuf> {
     out
 }
 
-/// Every values file under testdata/ and examples/ that the decoder
-/// accepts, with each example's own.
+/// Every values file of ours under testdata/ and examples/ that the
+/// decoder accepts (testdata/errors holds the refused ones, testdata/charts
+/// and testdata/corpus charts' own values).
 fn shipped_values() -> Vec<PathBuf> {
     let mut files = Vec::new();
     for dir in dirs("testdata/cases")
         .into_iter()
         .chain(dirs("testdata/check"))
         .chain(dirs("testdata/check/codes"))
+        .chain(dirs("testdata/cluster"))
         .chain(dirs("examples/teleport-story"))
     {
         files.extend(values_files(&dir));
