@@ -6,7 +6,6 @@
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::process::Command;
 
 use crate::support::{Test, fake_tool, kustomize, kustomize_build, repo_root, run_in};
 
