@@ -150,3 +150,46 @@ fn every_shell_gets_a_script_that_names_every_subcommand_and_option() {
         }
     }
 }
+
+/// Whether `program` runs here.
+fn installed(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn zsh_completes_options_and_their_values() {
+    if !installed("zsh") {
+        crate::support::skip("completions::zsh", "zsh is not installed", "REQUIRE_ZSH");
+        return;
+    }
+    let test = Test::new();
+    let script = run_in(
+        test.path(),
+        &["completions".into(), "zsh".into()],
+        &[],
+        None,
+    );
+    let bin_root = Path::new(crate::support::BIN)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut zsh = completest_pty::ZshRuntime::new(bin_root, test.path().join("home")).unwrap();
+    zsh.register("argocd-tailscale-plugin", script.success())
+        .unwrap();
+    let term = completest_pty::Term::new();
+    let options = zsh
+        .complete("argocd-tailscale-plugin generate --\t\t", &term)
+        .unwrap();
+    for option in ["--values", "--upstream", "--output", "--render-timeout"] {
+        assert!(options.contains(option), "{option} not offered:\n{options}");
+    }
+    let formats = zsh
+        .complete("argocd-tailscale-plugin check --format \t\t", &term)
+        .unwrap();
+    for format in ["text", "json", "sarif"] {
+        assert!(formats.contains(format), "{format} not offered:\n{formats}");
+    }
+}
