@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark: `argocd-tailscale-plugin generate` against
 `helm template` of the equivalent protected-services chart (bench/
-protected-services), at 10, 1,000 and 10,000 services, plus the Teleport
-upstream case. Prints a Markdown table; --write puts it into
-bench/README.md between the RESULTS markers.
+protected-services), at 10, 1,000 and 10,000 services and at 1,000 through
+`--templates`, interleaved run by run; plus a 10,000-object upstream
+stream, the Teleport upstream case and the start-up floor (`--version`).
+Prints a Markdown table; --write puts it into bench/README.md between the
+RESULTS markers.
 
     python3 bench/bench.py [--runs 7] [--write]
 
@@ -14,6 +16,7 @@ Needs a release build (cargo build --release) and helm (bash
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -49,23 +52,55 @@ def values(n):
     return "\n".join(lines) + "\n"
 
 
-def measure(command, cwd, runs):
-    """Median wall time (ms) and the largest peak RSS (MB) over runs."""
-    walls, peaks = [], []
+def once(command, cwd):
+    """Wall time (ms) and peak RSS (MB) of one run."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M"] + command,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wall = (time.perf_counter() - start) * 1000
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
+    return wall, int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+def interleaved(commands, cwd, runs):
+    """Runs the commands in turn, `runs` rounds, so a slow spell of the
+    machine hits all of them alike; median wall time and largest peak RSS
+    of each."""
+    samples = [([], []) for _ in commands]
     for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(
-            ["/usr/bin/time", "-f", "%M"] + command,
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+        for (walls, peaks), command in zip(samples, commands):
+            wall, peak = once(command, cwd)
+            walls.append(wall)
+            peaks.append(peak)
+    return [(statistics.median(w), max(p)) for w, p in samples]
+
+
+def upstream_stream(n):
+    """n upstream objects (Deployments and their Services), and values
+    that expose ten of the Services directly: the split, the derived
+    selectors and the pass-through of everything else."""
+    docs = []
+    for i in range(n // 2):
+        labels = f"{{app.kubernetes.io/name: app-{i}, app.kubernetes.io/component: server}}"
+        docs.append(
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app-{i}, namespace: team-{i % 50}}}\n"
+            f"spec:\n  selector: {{matchLabels: {labels}}}\n  template:\n    metadata: {{labels: {labels}}}\n"
+            f"    spec: {{containers: [{{name: app, image: example/app:1, ports: [{{name: https, containerPort: 8443}}]}}]}}\n"
         )
-        walls.append((time.perf_counter() - start) * 1000)
-        if done.returncode != 0:
-            sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
-        peaks.append(int(done.stderr.strip().splitlines()[-1]) / 1024)
-    return statistics.median(walls), max(peaks)
+        docs.append(
+            f"apiVersion: v1\nkind: Service\nmetadata: {{name: app-{i}, namespace: team-{i % 50}}}\n"
+            f"spec: {{selector: {labels}, ports: [{{name: https, port: 443, targetPort: https}}]}}\n"
+        )
+    values = ["upstream: [{file: upstream.yaml}]", "services:"]
+    for i in range(10):
+        values.append(f"  svc-{i}: {{namespace: team-{i % 50}, expose: direct, backend: {{name: app-{i}, port: 443}}}}")
+    return "---\n".join(docs), "\n".join(values) + "\n"
 
 
 def machine():
@@ -92,12 +127,47 @@ def main():
             path = os.path.join(tmp, f"values-{n}.yaml")
             with open(path, "w") as f:
                 f.write(values(n))
-            plugin = measure([PLUGIN, "generate", "--repo-root", tmp, "-f", path], tmp, args.runs)
-            helm = measure(["helm", "template", "bench", CHART, "-f", path], tmp, args.runs)
+            plugin, helm = interleaved(
+                [
+                    [PLUGIN, "generate", "--repo-root", tmp, "-f", path],
+                    ["helm", "template", "bench", CHART, "-f", path],
+                ],
+                tmp,
+                args.runs,
+            )
             rows.append((f"{n:,} services", plugin, helm))
-    teleport = os.path.join(ROOT, "examples", "teleport-story", "teleport", "values.yaml")
-    plugin = measure([PLUGIN, "generate", "-f", teleport], ROOT, args.runs)
-    rows.append(("Teleport upstream (chart manifests, split)", plugin, None))
+            if n == 1_000:
+                # The same through copies of the built-in templates, which
+                # are then rendered as text and read back.
+                templates = os.path.join(tmp, "templates")
+                shutil.copytree(os.path.join(ROOT, "templates"), templates, dirs_exist_ok=True)
+                plugin, helm = interleaved(
+                    [
+                        [PLUGIN, "generate", "--repo-root", tmp, "--templates", templates, "-f", path],
+                        ["helm", "template", "bench", CHART, "-f", path],
+                    ],
+                    tmp,
+                    args.runs,
+                )
+                rows.append(("1,000 services via `--templates` (copies of the built-ins)", plugin, helm))
+        stream, stream_values = upstream_stream(10_000)
+        with open(os.path.join(tmp, "upstream.yaml"), "w") as f:
+            f.write(stream)
+        with open(os.path.join(tmp, "upstream-values.yaml"), "w") as f:
+            f.write(stream_values)
+        teleport = os.path.join(ROOT, "examples", "teleport-story", "teleport", "values.yaml")
+        upstream, teleport_row, floor = interleaved(
+            [
+                [PLUGIN, "generate", "--repo-root", tmp, "-f", os.path.join(tmp, "upstream-values.yaml")],
+                [PLUGIN, "generate", "--repo-root", ROOT, "-f", teleport],
+                [PLUGIN, "--version"],
+            ],
+            tmp,
+            args.runs,
+        )
+        rows.append(("10,000-object upstream stream (split, 10 direct, pass-through)", upstream, None))
+        rows.append(("Teleport upstream (chart manifests, split)", teleport_row, None))
+        rows.append(("floor: `argocd-tailscale-plugin --version` (process start-up)", floor, None))
 
     lines = [
         f"Machine: {machine()}. Median of {args.runs} runs each, wall time of the whole process; peak RSS is the largest of the runs.",
@@ -111,8 +181,16 @@ def main():
             lines.append(f"| {name} | {pw:.1f} ms | {pm:.1f} MB | {hw:.1f} ms | {hm:.1f} MB | {hw / pw:.1f}× |")
         else:
             lines.append(f"| {name} | {pw:.1f} ms | {pm:.1f} MB | – | – | – |")
-    one_k, ten_k = rows[1][1][0], rows[2][1][0]
-    lines += ["", f"Growth from 1,000 to 10,000 services: plugin {ten_k / one_k:.1f}×, helm {rows[2][2][0] / rows[1][2][0]:.1f}×."]
+    by_name = {name: (plugin, helm) for name, plugin, helm in rows}
+    one_k, one_k_helm = by_name["1,000 services"]
+    ten_k, ten_k_helm = by_name["10,000 services"]
+    ten, _ = by_name["10 services"]
+    floor = rows[-1][1]
+    lines += [
+        "",
+        f"Growth from 1,000 to 10,000 services: plugin {ten_k[0] / one_k[0]:.1f}×, helm {ten_k_helm[0] / one_k_helm[0]:.1f}×. "
+        f"10 services take {ten[0] / floor[0]:.2f}× the start-up floor.",
+    ]
     table = "\n".join(lines) + "\n"
     print(table)
     if args.write:
