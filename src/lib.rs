@@ -16,6 +16,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod direct;
 pub mod directory;
+pub mod emit;
 pub mod error;
 pub mod escape;
 pub mod expose;

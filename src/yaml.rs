@@ -543,26 +543,70 @@ fn write_options() -> serde_saphyr::SerializerOptions {
     }
 }
 
+/// serde-saphyr's own spelling, for what the direct writer leaves to it.
+struct Saphyr;
+
+impl Saphyr {
+    fn write(value: &Value) -> String {
+        serde_saphyr::to_string_with_options(value, write_options())
+            .expect("a serde_json::Value always serializes to YAML")
+    }
+}
+
+impl crate::emit::Fallback for Saphyr {
+    fn value(&self, text: &str) -> String {
+        // In value position exactly: the one entry of a map.
+        let mut map = serde_json::Map::new();
+        map.insert("k".into(), Value::from(text));
+        let line = Saphyr::write(&Value::Object(map));
+        line.strip_prefix("k: ")
+            .and_then(|l| l.strip_suffix('\n'))
+            .expect("a single-line string is written on the key's line")
+            .to_string()
+    }
+
+    fn key(&self, text: &str) -> String {
+        let mut map = serde_json::Map::new();
+        map.insert(text.into(), Value::from(0));
+        let line = Saphyr::write(&Value::Object(map));
+        line.strip_suffix(": 0\n")
+            .expect("a single-line key is written before its value")
+            .to_string()
+    }
+
+    fn document(&self, value: &Value) -> String {
+        let mut out = Saphyr::write(value);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out
+    }
+}
+
 /// Emits one document, without a leading `---`, ending with a newline.
 pub fn emit(value: &Value) -> String {
-    let mut out = serde_saphyr::to_string_with_options(value, write_options())
-        .expect("a serde_json::Value always serializes to YAML");
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out
+    let mut writer = crate::emit::Writer::new(&Saphyr);
+    writer.document(value);
+    writer.finish()
 }
 
 /// Emits documents separated by `---` lines.
 pub fn emit_stream(values: &[Value]) -> String {
-    let mut out = String::new();
+    let mut writer = crate::emit::Writer::new(&Saphyr);
     for (i, value) in values.iter().enumerate() {
         if i > 0 {
-            out.push_str("---\n");
+            writer.separator();
         }
-        out.push_str(&emit(value));
+        writer.document(value);
     }
-    out
+    writer.finish()
+}
+
+/// serde-saphyr's spelling of a document, for the differential test of
+/// the direct writer.
+#[cfg(test)]
+pub(crate) fn emit_by_serializer(value: &Value) -> String {
+    crate::emit::Fallback::document(&Saphyr, value)
 }
 
 #[cfg(test)]

@@ -1,0 +1,400 @@
+//! The YAML writer for the output stream: block layout written directly,
+//! byte for byte as serde-saphyr's serializer lays it out, with every
+//! scalar whose spelling is not obviously plain formatted by serde-saphyr
+//! itself (once per distinct string). A document holding what this writer
+//! does not lay out (a multi-line string, a float) is written by
+//! serde-saphyr whole. The differential test
+//! `writes_what_serde_saphyr_writes` holds the two together.
+
+use std::fmt::Write as _;
+
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+
+/// How scalars the writer does not spell itself are spelled (serde-saphyr,
+/// provided by `yaml`), and how a whole document is written when the
+/// writer cannot.
+pub trait Fallback {
+    /// A single-line string in value position.
+    fn value(&self, text: &str) -> String;
+    /// A single-line string in key position.
+    fn key(&self, text: &str) -> String;
+    /// A whole document, ending with a newline.
+    fn document(&self, value: &Value) -> String;
+}
+
+/// Words a YAML 1.1 or 1.2 reader may take for something other than a
+/// string (booleans, null, special floats), in any case: never plain here.
+const AMBIGUOUS: &[&str] = &[
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
+];
+
+/// Whether `text` is certainly written plain, in key and in value
+/// position: it starts with a letter, holds only letters, digits and
+/// `-._/`, and is no word a reader would resolve. Anything else goes to
+/// serde-saphyr, which decides.
+fn plain(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'/'))
+        && !AMBIGUOUS.iter().any(|w| w.eq_ignore_ascii_case(text))
+}
+
+/// Whether the writer lays out every node of `value` itself.
+fn supported(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(_) => true,
+        Value::Number(n) => n.is_i64() || n.is_u64(),
+        Value::String(s) => !s.contains(['\n', '\r']),
+        Value::Array(items) => items.iter().all(supported),
+        Value::Object(map) => map
+            .iter()
+            .all(|(k, v)| !k.contains(['\n', '\r']) && supported(v)),
+    }
+}
+
+/// Writes documents, remembering how each distinct string is spelled.
+pub struct Writer<'a> {
+    fallback: &'a dyn Fallback,
+    values: FxHashMap<String, String>,
+    keys: FxHashMap<String, String>,
+    out: String,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(fallback: &'a dyn Fallback) -> Writer<'a> {
+        Writer {
+            fallback,
+            values: FxHashMap::default(),
+            keys: FxHashMap::default(),
+            out: String::new(),
+        }
+    }
+
+    /// Appends one document (without `---`), ending with a newline.
+    pub fn document(&mut self, value: &Value) {
+        if !supported(value) {
+            self.out.push_str(&self.fallback.document(value));
+            return;
+        }
+        match value {
+            Value::Object(map) if !map.is_empty() => self.map_entries(map, 0, None),
+            Value::Array(items) if !items.is_empty() => self.seq_items(items, 0, None),
+            _ => {
+                self.inline(value);
+                self.out.push('\n');
+            }
+        }
+    }
+
+    /// The line between two documents.
+    pub fn separator(&mut self) {
+        self.out.push_str("---\n");
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    fn indent(&mut self, depth: usize) {
+        for _ in 0..depth {
+            self.out.push(' ');
+        }
+    }
+
+    /// A scalar or an empty collection, on the current line.
+    fn inline(&mut self, value: &Value) {
+        match value {
+            Value::Null => self.out.push_str("null"),
+            Value::Bool(true) => self.out.push_str("true"),
+            Value::Bool(false) => self.out.push_str("false"),
+            Value::Number(n) => {
+                let _ = write!(self.out, "{n}");
+            }
+            Value::String(s) => {
+                if plain(s) {
+                    self.out.push_str(s);
+                } else {
+                    let spelled = match self.values.get(s.as_str()) {
+                        Some(spelled) => spelled,
+                        None => {
+                            let spelled = self.fallback.value(s);
+                            self.values.entry(s.clone()).or_insert(spelled)
+                        }
+                    };
+                    self.out.push_str(spelled);
+                }
+            }
+            Value::Array(_) => self.out.push_str("[]"),
+            Value::Object(_) => self.out.push_str("{}"),
+        }
+    }
+
+    fn key(&mut self, key: &str) {
+        if plain(key) {
+            self.out.push_str(key);
+            return;
+        }
+        let spelled = match self.keys.get(key) {
+            Some(spelled) => spelled,
+            None => {
+                let spelled = self.fallback.key(key);
+                self.keys.entry(key.to_string()).or_insert(spelled)
+            }
+        };
+        self.out.push_str(spelled);
+    }
+
+    /// The entries of a non-empty map at `depth`; `first_inline` is the
+    /// depth the first entry continues a line at (after `- `).
+    fn map_entries(
+        &mut self,
+        map: &serde_json::Map<String, Value>,
+        depth: usize,
+        first_inline: Option<()>,
+    ) {
+        for (i, (key, value)) in map.iter().enumerate() {
+            if i > 0 || first_inline.is_none() {
+                self.indent(depth);
+            }
+            self.key(key);
+            self.out.push(':');
+            match value {
+                Value::Object(inner) if !inner.is_empty() => {
+                    self.out.push('\n');
+                    self.map_entries(inner, depth + 2, None);
+                }
+                // A sequence under a key starts at the key's column.
+                Value::Array(items) if !items.is_empty() => {
+                    self.out.push('\n');
+                    self.seq_items(items, depth, None);
+                }
+                _ => {
+                    self.out.push(' ');
+                    self.inline(value);
+                    self.out.push('\n');
+                }
+            }
+        }
+    }
+
+    /// The items of a non-empty sequence at `depth` (the column of `-`).
+    fn seq_items(&mut self, items: &[Value], depth: usize, first_inline: Option<()>) {
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 || first_inline.is_none() {
+                self.indent(depth);
+            }
+            self.out.push_str("- ");
+            match item {
+                Value::Object(inner) if !inner.is_empty() => {
+                    self.map_entries(inner, depth + 2, Some(()));
+                }
+                Value::Array(inner) if !inner.is_empty() => {
+                    self.seq_items(inner, depth + 2, Some(()));
+                }
+                _ => {
+                    self.inline(item);
+                    self.out.push('\n');
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// Strings that decide quoting: YAML 1.1 and 1.2 words, numbers,
+    /// timestamps, indicators, whitespace, controls and Unicode separators
+    /// (the README's quoting table and then some), and plain ones.
+    const HOSTILE: &[&str] = &[
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+        "Y",
+        "NO",
+        "True",
+        "FALSE",
+        "null",
+        "Null",
+        "~",
+        "",
+        "0123",
+        "08",
+        "1_000",
+        "1e3",
+        "0x1F",
+        "0o17",
+        "0b101",
+        ".5",
+        "+1",
+        "-1",
+        "1.",
+        "12:30",
+        "1:20:30",
+        "2026-11-30",
+        "2026-11-30 10:00:00",
+        "<<",
+        "=",
+        ".inf",
+        "-.inf",
+        ".nan",
+        "nan",
+        "inf",
+        "---",
+        "...",
+        "- a",
+        "? a",
+        ": a",
+        "a: b",
+        "a #b",
+        "a#b",
+        "#a",
+        "[a]",
+        "{a}",
+        "a,b",
+        "@a",
+        "`a",
+        "!a",
+        "&a",
+        "*a",
+        "|a",
+        ">a",
+        "%a",
+        "'a'",
+        "\"a\"",
+        " a",
+        "a ",
+        "a\tb",
+        "\u{7}",
+        "\u{85}",
+        "\u{2028}",
+        "\u{2029}",
+        "\u{feff}a",
+        "é",
+        "日本",
+        "app.kubernetes.io/name",
+        "tailscale.com/hostname",
+        "tag:k8s,tag:prod",
+        "a/b.c_d-e",
+        "TCP",
+        "teleport-ts-lb",
+        "e1",
+        "true1",
+        "x:y",
+        "a?",
+        "?a",
+        "a]",
+        "a'",
+    ];
+
+    fn string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => proptest::sample::select(HOSTILE).prop_map(str::to_string),
+            2 => "[a-z][a-z0-9./-]{0,12}",
+            1 => "\\PC{0,10}",
+        ]
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            4 => string().prop_map(Value::from),
+            1 => any::<i64>().prop_map(Value::from),
+            1 => any::<u64>().prop_map(Value::from),
+            1 => any::<bool>().prop_map(Value::from),
+            1 => Just(Value::Null),
+            // What only serde-saphyr writes: the whole document goes there.
+            1 => Just(Value::from("two\nlines")),
+            1 => Just(json!(1.5)),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(5, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec((string(), inner), 0..5)
+                    .prop_map(|entries| { Value::Object(entries.into_iter().collect()) }),
+            ]
+        })
+    }
+
+    /// Documents are objects, as in the stream.
+    fn document() -> impl Strategy<Value = Value> {
+        proptest::collection::vec((string(), value()), 0..6)
+            .prop_map(|entries| Value::Object(entries.into_iter().collect()))
+    }
+
+    /// Whether the YAML 1.1 judge reads `value` back as JSON: it marks
+    /// floats and integers beyond i64 instead of typing them.
+    fn judged(value: &Value) -> bool {
+        match value {
+            Value::Number(n) => n.is_i64(),
+            Value::Array(items) => items.iter().all(judged),
+            Value::Object(map) => map.values().all(judged),
+            _ => true,
+        }
+    }
+
+    fn direct(values: &[Value]) -> String {
+        crate::yaml::emit_stream(values)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn writes_what_serde_saphyr_writes(docs in proptest::collection::vec(document(), 1..4)) {
+            let by_serializer = docs
+                .iter()
+                .map(crate::yaml::emit_by_serializer)
+                .collect::<Vec<_>>()
+                .join("---\n");
+            let written = direct(&docs);
+            prop_assert_eq!(&written, &by_serializer);
+            // And a YAML 1.1 reader gets back exactly the documents.
+            let back = crate::yaml11::read(&written).map_err(TestCaseError::fail)?;
+            if docs.iter().all(judged) {
+                prop_assert_eq!(back, docs);
+            }
+        }
+    }
+
+    #[test]
+    fn the_writer_lays_out_most_documents_itself() {
+        // Not a vacuous difference test: the stream's usual content never
+        // falls back to the serializer.
+        let doc = json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "t-ts-lb", "labels": {"app.kubernetes.io/name": "yes"}},
+            "spec": {"ports": [{"port": 443, "targetPort": "https"}], "selector": {}}});
+        assert!(supported(&doc));
+        assert!(!supported(&json!({"a": "two\nlines"})));
+        assert!(!supported(&json!({"a": 1.5})));
+        struct Refuse;
+        impl Fallback for Refuse {
+            fn value(&self, text: &str) -> String {
+                format!("\"{text}\"")
+            }
+            fn key(&self, text: &str) -> String {
+                text.to_string()
+            }
+            fn document(&self, _: &Value) -> String {
+                panic!("the document fell back to the serializer")
+            }
+        }
+        let mut writer = Writer::new(&Refuse);
+        writer.document(&doc);
+        assert_eq!(
+            writer.finish(),
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: t-ts-lb\n  labels:\n    app.kubernetes.io/name: \"yes\"\nspec:\n  ports:\n  - port: 443\n    targetPort: https\n  selector: {}\n"
+        );
+    }
+}
