@@ -12,6 +12,8 @@
 //! module may emit YAML.
 
 use std::fmt;
+
+mod fast;
 use std::sync::Arc;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -361,6 +363,14 @@ pub fn with_parser_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 /// dropped, as Argo CD drops them.
 pub fn parse_documents(text: &str, file: &Arc<str>) -> Result<Vec<Node>> {
     check_size(text, file)?;
+    if let Some(docs) = fast::parse(text, file) {
+        return Ok(docs);
+    }
+    parse_documents_fully(text, file)
+}
+
+/// serde-saphyr's reading of a stream: every YAML feature, every message.
+fn parse_documents_fully(text: &str, file: &Arc<str>) -> Result<Vec<Node>> {
     let docs: Vec<Option<Spanned<Raw>>> = with_parser_stack(|| {
         serde_saphyr::from_multiple_with_options(text, read_options(text.len()))
     })

@@ -1,0 +1,301 @@
+//! The fast reader: the parser's events built straight into nodes, for
+//! the documents values files and manifests are made of. serde-saphyr's
+//! deserializer costs more than the parse itself; this reader covers the
+//! common subset and answers `None` for everything else — an anchor, an
+//! alias, a tag, a duplicate key, a scalar whose type it does not decide
+//! with certainty, a budget, a syntax error — so the full reader reads
+//! that document and every message stays its own. The property test
+//! `reads_what_the_full_reader_reads` holds the two together.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span};
+
+use super::{Key, MAX_DEPTH, MAX_INPUT_BYTES, Node, NodeValue, structure_budget};
+use crate::location::Location;
+
+/// Words a resolver may read as something other than a string in some
+/// spelling (`True`, `NULL`, `.inf` without the dot): left to the full
+/// reader.
+const WORDS: &[&str] = &[
+    "true", "false", "null", "nan", "inf", "yes", "no", "on", "off", "y", "n",
+];
+
+/// Whether a plain scalar is certainly a string: every number YAML knows
+/// starts with a digit, a sign or a dot, and the other types are `~` and
+/// the words above.
+fn certainly_string(text: &str) -> bool {
+    text.as_bytes()
+        .first()
+        .is_some_and(|b| !(b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'~')))
+        && !WORDS.iter().any(|w| w.eq_ignore_ascii_case(text))
+}
+
+/// A plain scalar's type, when it is certain without the full resolver.
+fn plain(text: &str) -> Option<NodeValue> {
+    match text {
+        "" | "~" | "null" => return Some(NodeValue::Null),
+        "true" => return Some(NodeValue::Bool(true)),
+        "false" => return Some(NodeValue::Bool(false)),
+        _ => {}
+    }
+    if certainly_string(text) {
+        return Some(NodeValue::Str(text.to_string()));
+    }
+    // A decimal integer without a leading zero or underscore.
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let decimal = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    if !decimal {
+        return None;
+    }
+    if text.starts_with('-') {
+        text.parse::<i64>().ok().map(NodeValue::Int)
+    } else {
+        text.parse::<u64>().ok().map(NodeValue::UInt)
+    }
+}
+
+/// A plain key that certainly reads as the same string.
+fn plain_key(text: &str) -> bool {
+    certainly_string(text)
+}
+
+enum Frame {
+    Seq(Vec<Node>, Location),
+    Map(Vec<(Key, Node)>, Location, Option<Key>, HashSet<String>),
+}
+
+fn location(file: &Arc<str>, span: &Span) -> Location {
+    Location::new(file, span.start.line() as u64, span.start.col() as u64 + 1)
+}
+
+/// Every document of `text`, or `None` to leave it to the full reader.
+pub fn parse(text: &str, file: &Arc<str>) -> Option<Vec<Node>> {
+    if text.len() > MAX_INPUT_BYTES {
+        return None;
+    }
+    let budget = structure_budget(text.len());
+    let mut events = 0usize;
+    let mut docs = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut finished: Option<Node> = None;
+    for item in Parser::new_from_str(text) {
+        let (event, span) = item.ok()?;
+        events += 1;
+        if events > budget {
+            return None;
+        }
+        let node = match event {
+            Event::Scalar(value, style, anchor, tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return None;
+                }
+                let at = location(file, &span);
+                // A key: the string as written.
+                if let Some(Frame::Map(_, _, pending @ None, seen)) = stack.last_mut() {
+                    if style == ScalarStyle::Plain && !plain_key(&value) {
+                        return None;
+                    }
+                    if !seen.insert(value.to_string()) {
+                        return None;
+                    }
+                    *pending = Some(Key {
+                        name: value.into_owned(),
+                        location: at,
+                    });
+                    continue;
+                }
+                let value = match style {
+                    ScalarStyle::Plain => plain(&value)?,
+                    _ => NodeValue::Str(value.into_owned()),
+                };
+                Node {
+                    value,
+                    location: at,
+                }
+            }
+            Event::SequenceStart(_, anchor, tag) | Event::MappingStart(_, anchor, tag)
+                if anchor != 0 || tag.is_some() =>
+            {
+                return None;
+            }
+            Event::SequenceStart(..) => {
+                if matches!(stack.last(), Some(Frame::Map(_, _, None, _))) {
+                    return None; // a complex key
+                }
+                stack.push(Frame::Seq(Vec::new(), location(file, &span)));
+                if stack.len() > MAX_DEPTH {
+                    return None;
+                }
+                continue;
+            }
+            Event::MappingStart(..) => {
+                if matches!(stack.last(), Some(Frame::Map(_, _, None, _))) {
+                    return None;
+                }
+                stack.push(Frame::Map(
+                    Vec::new(),
+                    location(file, &span),
+                    None,
+                    HashSet::new(),
+                ));
+                if stack.len() > MAX_DEPTH {
+                    return None;
+                }
+                continue;
+            }
+            Event::SequenceEnd => match stack.pop()? {
+                Frame::Seq(items, location) => Node {
+                    value: NodeValue::Seq(items),
+                    location,
+                },
+                Frame::Map(..) => return None,
+            },
+            Event::MappingEnd => match stack.pop()? {
+                Frame::Map(entries, location, None, _) => Node {
+                    value: NodeValue::Map(entries),
+                    location,
+                },
+                _ => return None,
+            },
+            Event::DocumentEnd => {
+                if let Some(doc) = finished.take()
+                    && doc.value != NodeValue::Null
+                {
+                    docs.push(doc);
+                }
+                continue;
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(..) => continue,
+            _ => return None,
+        };
+        match stack.last_mut() {
+            None => finished = Some(node),
+            Some(Frame::Seq(items, _)) => items.push(node),
+            Some(Frame::Map(entries, _, pending, _)) => {
+                let key = pending.take()?;
+                entries.push((key, node));
+            }
+        }
+    }
+    stack.is_empty().then_some(docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn file() -> Arc<str> {
+        Arc::from("t.yaml")
+    }
+
+    /// The fast reading, when there is one, is the full reading: the same
+    /// nodes, types and positions.
+    fn agrees(text: &str) -> std::result::Result<bool, String> {
+        let Some(fast) = parse(text, &file()) else {
+            return Ok(false);
+        };
+        let full = super::super::parse_documents_fully(text, &file())
+            .map_err(|e| format!("the full reader refused what the fast one read: {e}\n{text}"))?;
+        if fast != full {
+            return Err(format!("fast {fast:#?}\nfull {full:#?}\n{text}"));
+        }
+        Ok(true)
+    }
+
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-z][a-z0-9./_-]{0,10}",
+            1 => proptest::sample::select(&[
+                "true", "false", "null", "~", "", "True", "NULL", "yes", "no", "on", "0", "7",
+                "-3", "0123", "1_000", "1.5", "1e3", ".inf", "0x1F", "12:30", "2026-11-30",
+                "a b", "a: b", "#x", "- a", "é", "\u{2028}",
+            ][..]).prop_map(str::to_string),
+            1 => "\\PC{0,8}",
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            4 => word().prop_map(Value::from),
+            1 => any::<i64>().prop_map(Value::from),
+            1 => any::<u64>().prop_map(Value::from),
+            1 => any::<bool>().prop_map(Value::from),
+            1 => Just(Value::Null),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec((word(), inner), 0..4)
+                    .prop_map(|e| Value::Object(e.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Block layout (as the writer lays it out) and flow layout (JSON).
+        #[test]
+        fn reads_what_the_full_reader_reads(doc in value(), indent in "[ ]{0,2}") {
+            let block = crate::yaml::emit(&json!({"root": doc}));
+            agrees(&block).map_err(TestCaseError::fail)?;
+            let flow = format!("{indent}{}\n", serde_json::to_string(&json!({"root": doc})).unwrap());
+            agrees(&flow).map_err(TestCaseError::fail)?;
+            let commented = format!("# a comment\n\n{block}---\n# another\n{block}");
+            agrees(&commented).map_err(TestCaseError::fail)?;
+        }
+
+        /// Plain scalars as people write them, in value and key position.
+        #[test]
+        fn types_plain_scalars_as_the_full_reader_does(
+            text in "[A-Za-z0-9 :#.,_/@!%&*'\"~+=?|>\\-]{0,12}",
+            other in "[A-Za-z0-9 ._/-]{1,8}",
+        ) {
+            agrees(&format!("k: {text}\n")).map_err(TestCaseError::fail)?;
+            agrees(&format!("{text}: {other}\n")).map_err(TestCaseError::fail)?;
+            agrees(&format!("- {text}\n- [{other}, {text}]\n")).map_err(TestCaseError::fail)?;
+        }
+    }
+
+    /// Every YAML file the project holds (values, fixtures, charts' output,
+    /// goldens): real inputs, read both ways.
+    #[test]
+    fn reads_every_file_of_the_repository_as_the_full_reader_does() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut stack = vec![
+            root.join("testdata"),
+            root.join("examples"),
+            root.join("deploy"),
+        ];
+        let (mut files, mut fast) = (0, 0);
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                    && !path.components().any(|c| c.as_os_str() == "templates")
+                {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    files += 1;
+                    match agrees(&text) {
+                        Ok(true) => fast += 1,
+                        Ok(false) => {}
+                        Err(e) => panic!("{}: {e}", path.display()),
+                    }
+                }
+            }
+        }
+        // Not a vacuous agreement: most real files take the fast path.
+        assert!(
+            files > 200 && fast * 2 > files,
+            "{fast} of {files} read fast"
+        );
+    }
+}
