@@ -79,6 +79,7 @@ pub fn parse(text: &str, file: &Arc<str>) -> Option<Vec<Node>> {
     }
     let budget = structure_budget(text.len());
     let mut events = 0usize;
+    let mut documents = 0usize;
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut finished: Option<Node> = None;
@@ -169,7 +170,15 @@ pub fn parse(text: &str, file: &Arc<str>) -> Option<Vec<Node>> {
                 }
                 continue;
             }
-            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(..) => continue,
+            Event::DocumentStart(..) => {
+                documents += 1;
+                // The full reader's document budget, and its message.
+                if documents > super::MAX_DOCUMENTS {
+                    return None;
+                }
+                continue;
+            }
+            Event::StreamStart | Event::StreamEnd => continue,
             _ => return None,
         };
         match stack.last_mut() {

@@ -212,6 +212,9 @@ fn attach(raw: Spanned<Raw>, file: &Arc<str>) -> Node {
     Node { value, location }
 }
 
+/// Documents one stream may hold.
+const MAX_DOCUMENTS: usize = 1_000_000;
+
 /// Events that aliases may replay in one parse. Charts and values hardly
 /// use aliases; a "billion laughs" document replays millions, and refusing
 /// it early keeps the refusal under a second and a few MB.
@@ -241,7 +244,7 @@ fn read_options(len: usize) -> serde_saphyr::Options {
             max_events: structure_budget(len),
             max_nodes: structure_budget(len),
             // A chart with thousands of objects is real; the size limit bounds it.
-            max_documents: 1_000_000,
+            max_documents: MAX_DOCUMENTS,
             max_total_scalar_bytes: MAX_INPUT_BYTES * 2,
         },
     }
