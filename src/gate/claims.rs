@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::manifest::{Identity, string_at as text};
+use crate::manifest::string_at as text;
 
 // The keys the operator reads (reference/tailscale-operator.md §1).
 pub const ANNOTATION_HOSTNAME: &str = "tailscale.com/hostname";
@@ -129,8 +129,17 @@ impl Claim {
 /// it a device (egress Services point at the tailnet and claim nothing).
 /// `default_namespace` stands in for objects that leave theirs to Argo CD.
 pub fn claim(object: &Value, default_namespace: &str) -> Option<Claim> {
-    let id = Identity::of(object);
-    let namespace = id.namespace_or(default_namespace);
+    // Only the default hostname needs the object's name and namespace.
+    let default = |suffix: &str| {
+        let namespace = text(object, &["metadata", "namespace"])
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(default_namespace);
+        let name = text(object, &["metadata", "name"]).unwrap_or_default();
+        Claim {
+            hostname: format!("{namespace}-{name}{suffix}"),
+            source: HostnameSource::Default,
+        }
+    };
     match role(object)? {
         Role::ServiceIngress => Some(
             match text(object, &["metadata", "annotations", ANNOTATION_HOSTNAME]) {
@@ -138,10 +147,7 @@ pub fn claim(object: &Value, default_namespace: &str) -> Option<Claim> {
                     hostname: h.to_string(),
                     source: HostnameSource::Annotation,
                 },
-                None => Claim {
-                    hostname: format!("{namespace}-{}", id.name),
-                    source: HostnameSource::Default,
-                },
+                None => default(""),
             },
         ),
         Role::Ingress => Some(match object["spec"]["tls"][0]["hosts"][0].as_str() {
@@ -149,10 +155,7 @@ pub fn claim(object: &Value, default_namespace: &str) -> Option<Claim> {
                 hostname: h.split('.').next().unwrap_or(h).to_string(),
                 source: HostnameSource::TlsHost,
             },
-            None => Claim {
-                hostname: format!("{namespace}-{}-ingress", id.name),
-                source: HostnameSource::Default,
-            },
+            None => default("-ingress"),
         }),
         Role::EgressProxyGroup | Role::EgressStandalone => None,
     }

@@ -45,6 +45,8 @@ struct Exposure {
 
 struct Context<'a> {
     items: &'a [Item],
+    /// Each item's identity, read once (rules ask for it many times).
+    ids: Vec<Identity>,
     values: &'a Values,
     options: &'a Options,
     /// Core Services of the stream by name, so lookups stay linear in the
@@ -82,6 +84,7 @@ impl<'a> Context<'a> {
         }
         Context {
             items,
+            ids: items.iter().map(Item::id).collect(),
             values,
             options,
             services_by_name,
@@ -114,10 +117,20 @@ impl<'a> Context<'a> {
         here.chain(anywhere).copied()
     }
 
+    /// The identity of `item`, one of `self.items`.
+    fn id(&self, item: &Item) -> &Identity {
+        // An element's offset in the slice is its index; no pointer is
+        // dereferenced.
+        let offset = (item as *const Item as usize) - (self.items.as_ptr() as usize);
+        let index = offset / std::mem::size_of::<Item>();
+        debug_assert!(std::ptr::eq(&self.items[index], item));
+        &self.ids[index]
+    }
+
     fn namespace(&self, item: &Item, fallback: Option<&str>) -> String {
-        let id = item.id();
+        let id = self.id(item);
         if !id.namespace.is_empty() {
-            return id.namespace;
+            return id.namespace.clone();
         }
         fallback
             .or(self.options.default_namespace.as_deref())
@@ -132,7 +145,7 @@ impl<'a> Context<'a> {
         if let Origin::Generated { service } = item.origin {
             return Some(service);
         }
-        let id = item.id();
+        let id = self.id(item);
         if id.kind != "Service" || !id.group.is_empty() {
             return None;
         }
@@ -186,7 +199,7 @@ impl<'a> Context<'a> {
         let namespace = self.namespace(item, fallback);
         let claim = claims::claim(&item.object, &namespace)?;
         let known = self.workloads_in(&namespace).next().is_some();
-        let id = item.id();
+        let id = self.id(item);
         let mut backends = BTreeSet::new();
         let (selected, targets) = if id.kind == "Ingress" {
             let mut reached = BTreeSet::new();
@@ -567,7 +580,7 @@ fn escape_pointer(key: &str) -> String {
 fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
     let item = &context.items[index];
     let object = &item.object;
-    let id = item.id();
+    let id = &context.ids[index];
     let values = context.values;
     let mut push = |code: &'static str, pointers: &[&str], message: String| {
         out.push(finding(code, item, values, pointers, message));
@@ -707,7 +720,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
             "the object renders metadata.finalizers; the operator adds its own, and an explicit list strips it".into(),
         );
     }
-    api_server_rules(&id, object, &mut push);
+    api_server_rules(id, object, &mut push);
 }
 
 /// TS018: names, labels and annotations the API server would refuse.
