@@ -248,16 +248,8 @@ fn check(args: &CheckArgs) -> anyhow::Result<Printed> {
         )?;
         repo.set_run_limit(argocd_tailscale_plugin::admin::Limits::from_env()?.max_run_bytes);
         let extra = check::Extra {
-            logs: args
-                .log
-                .iter()
-                .map(|f| read_source(&repo, &cwd, f, "--log"))
-                .collect::<argocd_tailscale_plugin::Result<_>>()?,
-            cluster_state: args
-                .cluster_state
-                .iter()
-                .map(|f| read_source(&repo, &cwd, f, "--cluster-state"))
-                .collect::<argocd_tailscale_plugin::Result<_>>()?,
+            logs: read_all(&repo, &cwd, &args.log, "--log", false)?,
+            cluster_state: read_all(&repo, &cwd, &args.cluster_state, "--cluster-state", false)?,
             ..check::Extra::default()
         };
         let diagnostics = check::check_cluster(&extra)?;
@@ -294,16 +286,14 @@ fn check(args: &CheckArgs) -> anyhow::Result<Printed> {
         operator_values: read(&args.operator_values, "--operator-values")?,
         project: read(&args.project, "--project")?,
         application: read(&args.application, "--application")?,
-        logs: args
-            .log
-            .iter()
-            .map(|f| read_source(&request.repo, &cwd, f, "--log"))
-            .collect::<argocd_tailscale_plugin::Result<_>>()?,
-        cluster_state: args
-            .cluster_state
-            .iter()
-            .map(|f| read_source(&request.repo, &cwd, f, "--cluster-state"))
-            .collect::<argocd_tailscale_plugin::Result<_>>()?,
+        logs: read_all(&request.repo, &cwd, &args.log, "--log", false)?,
+        cluster_state: read_all(
+            &request.repo,
+            &cwd,
+            &args.cluster_state,
+            "--cluster-state",
+            false,
+        )?,
     };
     request.operator_version = operator_version;
     request.allow_empty = args.allow_empty;

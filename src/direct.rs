@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::manifest;
+
 /// Whether the built-in template `name` has a direct layout here (the
 /// others are rendered as text).
 pub fn has_layout(name: &str) -> bool {
@@ -35,15 +37,6 @@ fn get(context: &mut Value, path: &str) -> Value {
         }
     }
     at.take()
-}
-
-/// A JSON object from its entries, in order.
-fn obj<const N: usize>(entries: [(&str, Value); N]) -> Value {
-    let mut map = Map::with_capacity(N);
-    for (key, value) in entries {
-        map.insert(key.into(), value);
-    }
-    Value::Object(map)
 }
 
 /// Jinja truthiness for the template's `{% if %}`: null, false, 0, "" and
@@ -77,12 +70,12 @@ fn direct(context: &mut Value) -> Value {
     }
     spec.insert("selector".into(), get(context, "/selector"));
     spec.insert("ports".into(), get(context, "/ports"));
-    obj([
+    manifest::object([
         ("apiVersion", "v1".into()),
         ("kind", "Service".into()),
         (
             "metadata",
-            obj([
+            manifest::object([
                 ("name", get(context, "/objectName")),
                 ("namespace", get(context, "/service/namespace")),
                 ("labels", get(context, "/labels")),
@@ -102,27 +95,30 @@ fn ingress(context: &mut Value) -> Value {
         metadata.insert("annotations".into(), annotations);
     }
     metadata.insert("labels".into(), get(context, "/labels"));
-    let backend = obj([
+    let backend = manifest::object([
         ("name", get(context, "/service/backend/name")),
         ("port", get(context, "/backendPort")),
     ]);
-    let path = obj([
+    let path = manifest::object([
         ("path", "/".into()),
         ("pathType", "Prefix".into()),
-        ("backend", obj([("service", backend)])),
+        ("backend", manifest::object([("service", backend)])),
     ]);
-    let rule = obj([("http", obj([("paths", Value::Array(vec![path]))]))]);
-    obj([
+    let rule = manifest::object([(
+        "http",
+        manifest::object([("paths", Value::Array(vec![path]))]),
+    )]);
+    manifest::object([
         ("apiVersion", "networking.k8s.io/v1".into()),
         ("kind", "Ingress".into()),
         ("metadata", Value::Object(metadata)),
         (
             "spec",
-            obj([
+            manifest::object([
                 ("ingressClassName", get(context, "/ingressClassName")),
                 (
                     "tls",
-                    Value::Array(vec![obj([(
+                    Value::Array(vec![manifest::object([(
                         "hosts",
                         Value::Array(vec![get(context, "/service/hostname")]),
                     )])]),

@@ -24,8 +24,9 @@ pub trait Fallback {
 }
 
 /// Words a YAML 1.1 or 1.2 reader may take for something other than a
-/// string (booleans, null, special floats), in any case: never plain here.
-const AMBIGUOUS: &[&str] = &[
+/// string (booleans, null, special floats), in some spelling: never plain
+/// here, and never read as a string without the full resolver.
+pub(crate) const AMBIGUOUS: &[&str] = &[
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
 ];
 
@@ -80,8 +81,8 @@ impl<'a> Writer<'a> {
             return;
         }
         match value {
-            Value::Object(map) if !map.is_empty() => self.map_entries(map, 0, None),
-            Value::Array(items) if !items.is_empty() => self.seq_items(items, 0, None),
+            Value::Object(map) if !map.is_empty() => self.map_entries(map, 0, false),
+            Value::Array(items) if !items.is_empty() => self.seq_items(items, 0, false),
             _ => {
                 self.inline(value);
                 self.out.push('\n');
@@ -147,16 +148,16 @@ impl<'a> Writer<'a> {
         self.out.push_str(spelled);
     }
 
-    /// The entries of a non-empty map at `depth`; `first_inline` is the
-    /// depth the first entry continues a line at (after `- `).
+    /// The entries of a non-empty map at `depth`; with `first_line_open`
+    /// the first entry continues the line (after `- `).
     fn map_entries(
         &mut self,
         map: &serde_json::Map<String, Value>,
         depth: usize,
-        first_inline: Option<()>,
+        first_line_open: bool,
     ) {
         for (i, (key, value)) in map.iter().enumerate() {
-            if i > 0 || first_inline.is_none() {
+            if i > 0 || !first_line_open {
                 self.indent(depth);
             }
             self.key(key);
@@ -164,12 +165,12 @@ impl<'a> Writer<'a> {
             match value {
                 Value::Object(inner) if !inner.is_empty() => {
                     self.out.push('\n');
-                    self.map_entries(inner, depth + 2, None);
+                    self.map_entries(inner, depth + 2, false);
                 }
                 // A sequence under a key starts at the key's column.
                 Value::Array(items) if !items.is_empty() => {
                     self.out.push('\n');
-                    self.seq_items(items, depth, None);
+                    self.seq_items(items, depth, false);
                 }
                 _ => {
                     self.out.push(' ');
@@ -181,18 +182,18 @@ impl<'a> Writer<'a> {
     }
 
     /// The items of a non-empty sequence at `depth` (the column of `-`).
-    fn seq_items(&mut self, items: &[Value], depth: usize, first_inline: Option<()>) {
+    fn seq_items(&mut self, items: &[Value], depth: usize, first_line_open: bool) {
         for (i, item) in items.iter().enumerate() {
-            if i > 0 || first_inline.is_none() {
+            if i > 0 || !first_line_open {
                 self.indent(depth);
             }
             self.out.push_str("- ");
             match item {
                 Value::Object(inner) if !inner.is_empty() => {
-                    self.map_entries(inner, depth + 2, Some(()));
+                    self.map_entries(inner, depth + 2, true);
                 }
                 Value::Array(inner) if !inner.is_empty() => {
-                    self.seq_items(inner, depth + 2, Some(()));
+                    self.seq_items(inner, depth + 2, true);
                 }
                 _ => {
                     self.inline(item);

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::backend::Backing;
 use crate::error::{Error, ErrorKind, Result};
+use crate::manifest::object;
 use crate::values::{Mode, PortRef, Service, Values};
 
 pub use crate::gate::claims::{
@@ -56,16 +57,6 @@ fn common_annotations(service: &Service) -> Map<String, Value> {
         annotations.insert(ANNOTATION_PROXY_GROUP.into(), group.as_str().into());
     }
     annotations
-}
-
-/// A JSON object from its entries, in order. (`json!` would serialize
-/// every interpolated value again; contexts are built once per service.)
-fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
-    let mut map = Map::with_capacity(N);
-    for (key, value) in entries {
-        map.insert(key.into(), value);
-    }
-    Value::Object(map)
 }
 
 fn optional(text: &Option<String>) -> Value {

@@ -12,6 +12,15 @@ pub fn compile(pattern: &str) -> Result<globset::GlobMatcher, String> {
         .map_err(|e| e.kind().to_string())
 }
 
+/// Whether `text` matches `pattern`; a pattern that is not a glob
+/// matches only itself.
+pub fn matches(pattern: &str, text: &str) -> bool {
+    match compile(pattern) {
+        Ok(glob) => glob.is_match(text),
+        Err(_) => pattern == text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,17 @@ pub fn string_at<'a>(object: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(object, |v, key| v.get(key))?.as_str()
 }
 
+/// A JSON object from its entries, in order. (`json!` would serialize
+/// every interpolated value again; objects and contexts are built once per
+/// service.)
+pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (key, value) in entries {
+        map.insert(key.into(), value);
+    }
+    Value::Object(map)
+}
+
 /// What Argo CD and Kubernetes use to tell objects apart.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Identity {

@@ -2,19 +2,51 @@
 
 use super::*;
 
+/// Argo CD matches project destinations and ignoreDifferences kinds as
+/// globs, as it matches a directory source's include.
 fn glob(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, tail)) => {
-            text.len() >= head.len() + tail.len()
-                && text.starts_with(head)
-                && glob_rest(tail, &text[head.len()..])
-        }
-    }
+    crate::glob::matches(pattern, text)
 }
 
-fn glob_rest(pattern: &str, text: &str) -> bool {
-    (0..=text.len()).any(|i| text.is_char_boundary(i) && glob(pattern, &text[i..]))
+/// An Application's sync options.
+pub(crate) fn sync_options(application: &Value) -> Vec<&str> {
+    application
+        .pointer("/spec/syncPolicy/syncOptions")
+        .and_then(Value::as_array)
+        .map(|o| o.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// A sync option that deletes and recreates what it syncs.
+pub(crate) fn recreates(option: &str) -> bool {
+    matches!(option.trim(), "Replace=true" | "Force=true")
+}
+
+/// The JSON pointers an Application's `ignoreDifferences` ignores on the
+/// object of this group, kind, namespace and name.
+pub(crate) fn ignored_pointers(
+    application: &Value,
+    group: &str,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> BTreeSet<String> {
+    application
+        .pointer("/spec/ignoreDifferences")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|h| {
+            h["group"].as_str().unwrap_or("") == group
+                && glob(h["kind"].as_str().unwrap_or(""), kind)
+                && h["name"].as_str().is_none_or(|n| n.is_empty() || n == name)
+                && h["namespace"]
+                    .as_str()
+                    .is_none_or(|n| n.is_empty() || n == namespace)
+        })
+        .flat_map(|h| h["jsonPointers"].as_array().cloned().unwrap_or_default())
+        .filter_map(|p| p.as_str().map(str::to_string))
+        .collect()
 }
 
 pub(super) fn argocd_checks(
@@ -65,28 +97,17 @@ pub(super) fn argocd_checks(
             .as_str()
             .or(request.app.namespace.as_deref());
         let needed = ownership::ignore_differences(objects, destination);
-        let have = spec["ignoreDifferences"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
         let self_heal = spec["syncPolicy"]["automated"]["selfHeal"]
             .as_bool()
             .unwrap_or(false);
         for entry in &needed {
-            let covering = have.iter().filter(|h| {
-                h["group"].as_str().unwrap_or("") == entry.group
-                    && glob(h["kind"].as_str().unwrap_or(""), &entry.kind)
-                    && h["name"]
-                        .as_str()
-                        .is_none_or(|n| n.is_empty() || n == entry.name)
-                    && h["namespace"]
-                        .as_str()
-                        .is_none_or(|n| n.is_empty() || n == entry.namespace)
-            });
-            let pointers: BTreeSet<String> = covering
-                .flat_map(|h| h["jsonPointers"].as_array().cloned().unwrap_or_default())
-                .filter_map(|p| p.as_str().map(str::to_string))
-                .collect();
+            let pointers = ignored_pointers(
+                &application,
+                &entry.group,
+                &entry.kind,
+                &entry.namespace,
+                &entry.name,
+            );
             let missing: Vec<&str> = entry
                 .json_pointers
                 .iter()
@@ -120,15 +141,8 @@ pub(super) fn argocd_checks(
                 );
             }
         }
-        let options: Vec<String> = spec["syncPolicy"]["syncOptions"]
-            .as_array()
-            .map(|o| {
-                o.iter()
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !needed.is_empty() && !options.iter().any(|o| o == "RespectIgnoreDifferences=true") {
+        let options = sync_options(&application);
+        if !needed.is_empty() && !options.contains(&"RespectIgnoreDifferences=true") {
             out.push(
                 Diagnostic::new(
                     "TS204",
@@ -137,19 +151,13 @@ pub(super) fn argocd_checks(
                 .at(Some(&at)),
             );
         }
-        if options
-            .iter()
-            .any(|o| o == "Replace=true" || o == "Force=true")
-            && objects.iter().any(|o| claim(o).is_some())
-        {
+        if options.iter().any(|o| recreates(o)) && objects.iter().any(|o| claim(o).is_some()) {
             out.push(Diagnostic::new("TS203", "the Application syncs with Replace=true or Force=true and renders exposed Services").at(Some(&at)));
         }
     }
     for object in objects.iter().filter(|o| claim(o).is_some()) {
         if let Some(opts) = annotation(object, "argocd.argoproj.io/sync-options")
-            && opts
-                .split(',')
-                .any(|o| o.trim() == "Replace=true" || o.trim() == "Force=true")
+            && opts.split(',').any(recreates)
         {
             out.push(
                 Diagnostic::new(

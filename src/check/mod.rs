@@ -7,7 +7,7 @@
 //! policy file), Argo CD checks (AppProject, Application) and a reading of
 //! pasted logs.
 
-mod argocd;
+pub(crate) mod argocd;
 pub mod cluster;
 mod logs;
 mod policy;

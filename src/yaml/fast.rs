@@ -7,29 +7,23 @@
 //! that document and every message stays its own. The property test
 //! `reads_what_the_full_reader_reads` holds the two together.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
+use rustc_hash::FxHashSet;
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::{Key, MAX_DEPTH, MAX_INPUT_BYTES, Node, NodeValue, structure_budget};
+use crate::emit::AMBIGUOUS;
 use crate::location::Location;
-
-/// Words a resolver may read as something other than a string in some
-/// spelling (`True`, `NULL`, `.inf` without the dot): left to the full
-/// reader.
-const WORDS: &[&str] = &[
-    "true", "false", "null", "nan", "inf", "yes", "no", "on", "off", "y", "n",
-];
 
 /// Whether a plain scalar is certainly a string: every number YAML knows
 /// starts with a digit, a sign or a dot, and the other types are `~` and
-/// the words above.
+/// the words of `emit::AMBIGUOUS`.
 fn certainly_string(text: &str) -> bool {
     text.as_bytes()
         .first()
         .is_some_and(|b| !(b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'~')))
-        && !WORDS.iter().any(|w| w.eq_ignore_ascii_case(text))
+        && !AMBIGUOUS.iter().any(|w| w.eq_ignore_ascii_case(text))
 }
 
 /// A plain scalar's type, when it is certain without the full resolver.
@@ -58,14 +52,9 @@ fn plain(text: &str) -> Option<NodeValue> {
     }
 }
 
-/// A plain key that certainly reads as the same string.
-fn plain_key(text: &str) -> bool {
-    certainly_string(text)
-}
-
 enum Frame {
     Seq(Vec<Node>, Location),
-    Map(Vec<(Key, Node)>, Location, Option<Key>, HashSet<String>),
+    Map(Vec<(Key, Node)>, Location, Option<Key>, FxHashSet<String>),
 }
 
 fn location(file: &Arc<str>, span: &Span) -> Location {
@@ -97,7 +86,7 @@ pub fn parse(text: &str, file: &Arc<str>) -> Option<Vec<Node>> {
                 let at = location(file, &span);
                 // A key: the string as written.
                 if let Some(Frame::Map(_, _, pending @ None, seen)) = stack.last_mut() {
-                    if style == ScalarStyle::Plain && !plain_key(&value) {
+                    if style == ScalarStyle::Plain && !certainly_string(&value) {
                         return None;
                     }
                     if !seen.insert(value.to_string()) {
@@ -141,7 +130,7 @@ pub fn parse(text: &str, file: &Arc<str>) -> Option<Vec<Node>> {
                     Vec::new(),
                     location(file, &span),
                     None,
-                    HashSet::new(),
+                    FxHashSet::default(),
                 ));
                 if stack.len() > MAX_DEPTH {
                     return None;

@@ -11,8 +11,6 @@ use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::values::Source;
 
-pub use state::{SecretKeys, Snapshot};
-
 /// Reads the exports (failing closed on what is not an export) and
 /// diagnoses them; `rendered` is generate's output for the same
 /// repository, when values were given, for the drift findings.

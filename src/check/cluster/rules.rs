@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::state::{Object, SecretKeys, Snapshot};
+use crate::check::argocd::{ignored_pointers, recreates, sync_options};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::gate::claims;
 use crate::manifest::string_at;
@@ -116,22 +117,11 @@ fn suffixed(device: &str) -> Option<(String, &str)> {
         .then(|| (base.to_ascii_lowercase(), label))
 }
 
-/// Sync options an Application (or its resources) sets.
-fn sync_options(app: &Object) -> Vec<&str> {
-    app.value
-        .pointer("/spec/syncPolicy/syncOptions")
-        .and_then(Value::as_array)
-        .map(|o| o.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
-}
-
+/// The sync options of an Application that recreate what they sync.
 fn recreating_options(app: &Object) -> Vec<&str> {
-    sync_options(app)
+    sync_options(&app.value)
         .into_iter()
-        .filter(|o| {
-            let o = o.replace(' ', "");
-            o.eq_ignore_ascii_case("Replace=true") || o.eq_ignore_ascii_case("Force=true")
-        })
+        .filter(|o| recreates(o))
         .collect()
 }
 
@@ -261,6 +251,9 @@ fn unclaim(object: &Object) -> String {
 /// configuration (one Secret for a standalone proxy).
 struct Replica<'a> {
     owner: String,
+    /// The Service or Ingress a standalone proxy serves: (kind, namespace,
+    /// name); none for a ProxyGroup replica.
+    parent: Option<(&'a str, &'a str, &'a str)>,
     namespace: String,
     pod: String,
     state: Option<&'a SecretKeys>,
@@ -274,20 +267,15 @@ fn replicas(snapshot: &Snapshot) -> Vec<Replica<'_>> {
     for sts in &snapshot.stateful_sets {
         let ns = sts.namespace().to_string();
         match sts.label(PARENT_TYPE) {
-            Some("svc" | "ingress") => {
+            Some(kind @ ("svc" | "ingress")) => {
                 let secret = format!("{}-0", sts.name());
                 let state = snapshot.secret(&ns, &secret);
+                let kind = if kind == "svc" { "Service" } else { "Ingress" };
+                let parent_ns = sts.label(PARENT_NS).unwrap_or("");
+                let parent = sts.label(PARENT).unwrap_or("");
                 out.push(Replica {
-                    owner: format!(
-                        "the proxy of {} {}/{}",
-                        if sts.label(PARENT_TYPE) == Some("svc") {
-                            "Service"
-                        } else {
-                            "Ingress"
-                        },
-                        sts.label(PARENT_NS).unwrap_or(""),
-                        sts.label(PARENT).unwrap_or("")
-                    ),
+                    owner: format!("the proxy of {kind} {parent_ns}/{parent}"),
+                    parent: Some((kind, parent_ns, parent)),
                     namespace: ns.clone(),
                     pod: format!("{}-0", sts.name()),
                     state,
@@ -307,6 +295,7 @@ fn replicas(snapshot: &Snapshot) -> Vec<Replica<'_>> {
                     let config = format!("{pg}-{i}-config");
                     out.push(Replica {
                         owner: format!("replica {i} of ProxyGroup {pg}"),
+                        parent: None,
                         namespace: ns.clone(),
                         pod: format!("{pg}-{i}"),
                         state: snapshot.secret(&ns, &state),
@@ -359,17 +348,17 @@ fn lost_auth(snapshot: &Snapshot, out: &mut Vec<Diagnostic>) {
         }
         let pod = snapshot.pod(&replica.namespace, &replica.pod);
         let crash = pod.and_then(crash_looping);
-        let parent_not_ready = snapshot
-            .services
-            .iter()
-            .chain(&snapshot.ingresses)
-            .any(|o| {
-                replica
-                    .owner
-                    .ends_with(&format!("{}/{}", o.namespace(), o.name()))
-                    && o.condition("TailscaleProxyReady")
-                        .is_some_and(|(s, _, _)| s == "False")
-            });
+        let parent_not_ready = replica.parent.is_some_and(|(kind, namespace, name)| {
+            snapshot
+                .services
+                .iter()
+                .chain(&snapshot.ingresses)
+                .any(|o| {
+                    (o.kind(), o.namespace(), o.name()) == (kind, namespace, name)
+                        && o.condition("TailscaleProxyReady")
+                            .is_some_and(|(s, _, _)| s == "False")
+                })
+        });
         if crash.is_none() && !parent_not_ready {
             // A proxy that has not logged in yet, and is not failing.
             continue;
@@ -562,27 +551,16 @@ fn is_egress(service: &Object) -> bool {
 fn applications(snapshot: &Snapshot, out: &mut Vec<Diagnostic>) {
     let exposed = exposed(snapshot);
     for app in &snapshot.applications {
-        let ignored: Vec<&Value> = app
-            .value
-            .pointer("/spec/ignoreDifferences")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().collect())
-            .unwrap_or_default();
-        let respects = sync_options(app).iter().any(|o| {
-            o.replace(' ', "")
-                .eq_ignore_ascii_case("RespectIgnoreDifferences=true")
-        });
+        let respects = sync_options(&app.value).contains(&"RespectIgnoreDifferences=true");
         let covers = |service: &Object, pointer: &str| {
-            ignored.iter().any(|entry| {
-                let field = |k: &str| entry.get(k).and_then(Value::as_str);
-                field("kind") == Some("Service")
-                    && field("name").is_none_or(|n| n == service.name())
-                    && field("namespace").is_none_or(|n| n.is_empty() || n == service.namespace())
-                    && entry
-                        .get("jsonPointers")
-                        .and_then(Value::as_array)
-                        .is_some_and(|p| p.iter().any(|p| p.as_str() == Some(pointer)))
-            })
+            ignored_pointers(
+                &app.value,
+                "",
+                "Service",
+                service.namespace(),
+                service.name(),
+            )
+            .contains(pointer)
         };
         let out_of_sync: Vec<&Value> = app
             .value

@@ -1,13 +1,13 @@
 //! What `kubectl get … -o yaml|json` exported, as plain data: the kinds the
 //! diagnosis reads, each object with the file and line it came from.
 //!
-//! Secrets are reduced to their name, namespace, labels and the **names**
+//! Secrets are reduced to their name, namespace and the **names**
 //! of their keys the moment they are read: their values (and annotations,
 //! where `last-applied-configuration` would repeat them) are dropped before
 //! anything else sees the object, so no finding can print, store or hash
 //! them. Objects of kinds the diagnosis does not read are ignored.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
@@ -91,7 +91,6 @@ impl Object {
 pub struct SecretKeys {
     pub name: String,
     pub namespace: String,
-    pub labels: BTreeMap<String, String>,
     /// The names under `data`, `stringData` and `binaryData`.
     pub keys: BTreeSet<String>,
     pub location: Location,
@@ -120,24 +119,14 @@ fn export_error(location: &Location, message: String) -> Error {
         .hint("give what `kubectl get … -o yaml` (or -o json) prints: a List, or objects separated by ---")
 }
 
-/// A Secret as the diagnosis may know it: names, labels and the names of
-/// its keys, read from the document without converting a single value.
+/// A Secret as the diagnosis may know it: its name, namespace and the
+/// names of its keys, read from the document without converting a single value.
 fn secret(node: &Node) -> SecretKeys {
     let text = |n: Option<&Node>| match n.map(|n| &n.value) {
         Some(yaml::NodeValue::Str(s)) => s.clone(),
         _ => String::new(),
     };
     let metadata = node.get("metadata");
-    let labels = metadata
-        .and_then(|m| m.get("labels"))
-        .and_then(Node::as_map)
-        .map(|entries| {
-            entries
-                .iter()
-                .map(|(k, v)| (k.name.clone(), text(Some(v))))
-                .collect()
-        })
-        .unwrap_or_default();
     let keys = ["data", "stringData", "binaryData"]
         .iter()
         .filter_map(|field| node.get(field).and_then(Node::as_map))
@@ -146,7 +135,6 @@ fn secret(node: &Node) -> SecretKeys {
     SecretKeys {
         name: text(metadata.and_then(|m| m.get("name"))),
         namespace: text(metadata.and_then(|m| m.get("namespace"))),
-        labels,
         keys,
         location: node.location.clone(),
     }
