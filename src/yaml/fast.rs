@@ -19,7 +19,7 @@ use crate::location::Location;
 /// Whether a plain scalar is certainly a string: every number YAML knows
 /// starts with a digit, a sign or a dot, and the other types are `~` and
 /// the words of `emit::AMBIGUOUS`.
-fn certainly_string(text: &str) -> bool {
+pub(super) fn certainly_string(text: &str) -> bool {
     text.as_bytes()
         .first()
         .is_some_and(|b| !(b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'~')))
@@ -27,7 +27,7 @@ fn certainly_string(text: &str) -> bool {
 }
 
 /// A plain scalar's type, when it is certain without the full resolver.
-fn plain(text: &str) -> Option<NodeValue> {
+pub(super) fn plain(text: &str) -> Option<NodeValue> {
     match text {
         "" | "~" | "null" => return Some(NodeValue::Null),
         "true" => return Some(NodeValue::Bool(true)),

@@ -14,6 +14,7 @@
 use std::fmt;
 
 mod fast;
+mod lines;
 use std::sync::Arc;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -366,6 +367,9 @@ pub fn with_parser_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 /// dropped, as Argo CD drops them.
 pub fn parse_documents(text: &str, file: &Arc<str>) -> Result<Vec<Node>> {
     check_size(text, file)?;
+    if let Some(docs) = lines::parse(text, file) {
+        return Ok(docs);
+    }
     if let Some(docs) = fast::parse(text, file) {
         return Ok(docs);
     }

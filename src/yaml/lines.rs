@@ -1,0 +1,693 @@
+//! The line reader: block YAML as people and the writer lay it out, read
+//! line by line without a tokenizer. Values files are almost all of this
+//! shape — `key: value` lines, nested by indentation, `- ` items, one-line
+//! flow collections such as `{name: x, port: 443}`, comments — and a
+//! general YAML parser spends most of its time on what such lines cannot
+//! hold.
+//!
+//! Anything outside that shape answers `None` and the event reader
+//! (`fast`) reads the document instead, then serde-saphyr: a byte that is
+//! not printable ASCII (tabs, CR, BOM, Unicode), an indicator that starts
+//! an anchor, alias, tag, block scalar or complex key, a directive or a
+//! document end marker, a key or value left empty (null by absence), a
+//! scalar continued on the next line, a flow collection over more than one
+//! line, a quoted scalar with an escape, a duplicate key, a scalar whose
+//! type it does not decide with certainty, an indentation that does not
+//! line up. So it never has to be right about an error: errors are always
+//! the full reader's. The property tests below and every YAML file of the
+//! repository hold it to the full reader, positions included.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
+
+use super::fast::{certainly_string, plain};
+use super::{Key, MAX_DEPTH, MAX_DOCUMENTS, MAX_INPUT_BYTES, Node, NodeValue};
+use crate::location::Location;
+
+/// A line with content: not blank, not only a comment.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    /// 1-based.
+    number: u32,
+    /// Spaces before `body`; for a compact entry after `- `, the column
+    /// its content starts at, as if it began a line of its own.
+    indent: u32,
+    body: &'a str,
+}
+
+/// Maps with more keys than this find duplicates through a set.
+const SMALL_MAP: usize = 12;
+
+struct Reader<'a, 'f> {
+    lines: Vec<Line<'a>>,
+    pos: usize,
+    file: &'f Arc<str>,
+    depth: usize,
+}
+
+/// Every document of `text`, or `None` to leave it to the event reader.
+pub fn parse(text: &str, file: &Arc<str>) -> Option<Vec<Node>> {
+    if text.len() > MAX_INPUT_BYTES
+        || !text.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
+    {
+        return None;
+    }
+    let mut documents: Vec<Vec<Line>> = vec![Vec::new()];
+    for (index, raw) in text.split('\n').enumerate() {
+        let body = raw.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let indent = raw.len() - body.len();
+        if indent == 0 && body.starts_with(['%', '.', '-']) && body.len() >= 3 {
+            if body.starts_with("---") {
+                if body != "---" {
+                    return None; // content after the marker
+                }
+                documents.push(Vec::new());
+                if documents.len() > MAX_DOCUMENTS {
+                    return None;
+                }
+                continue;
+            }
+            if body.starts_with("...") || body.starts_with('%') {
+                return None;
+            }
+        } else if indent == 0 && body.starts_with('%') {
+            return None;
+        }
+        documents.last_mut()?.push(Line {
+            number: u32::try_from(index + 1).ok()?,
+            indent: u32::try_from(indent).ok()?,
+            body: body.trim_end_matches(' '),
+        });
+    }
+    let mut docs = Vec::new();
+    for lines in documents {
+        if lines.is_empty() {
+            continue;
+        }
+        let mut reader = Reader {
+            lines,
+            pos: 0,
+            file,
+            depth: 0,
+        };
+        let root = reader.block(-1, false)?;
+        if reader.pos != reader.lines.len() {
+            return None;
+        }
+        // An empty document is no object, as for the other readers.
+        if root.value != NodeValue::Null {
+            docs.push(root);
+        }
+    }
+    Some(docs)
+}
+
+/// `- ` or a lone `-`: a sequence entry.
+fn is_entry(body: &str) -> bool {
+    body == "-" || body.starts_with("- ")
+}
+
+/// Where a block mapping key ends (the `:`), if `body` starts with a plain
+/// key this reader is certain of.
+fn key_end(body: &str) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let end = (0..bytes.len())
+        .find(|&i| bytes[i] == b':' && bytes.get(i + 1).is_none_or(|&b| b == b' '))?;
+    plain_key(&body[..end]).then_some(end)
+}
+
+/// A key of the characters keys are made of (`app.kubernetes.io/name`),
+/// certainly a string.
+fn plain_key(key: &str) -> bool {
+    key.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'_' | b'-'))
+        && certainly_string(key)
+}
+
+/// Bytes that may not start a plain scalar here (YAML's indicators, and
+/// quotes, which are read elsewhere).
+fn indicator(b: u8) -> bool {
+    matches!(
+        b,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    )
+}
+
+impl<'a> Reader<'a, '_> {
+    fn at(&self, line: u32, column: u32) -> Location {
+        Location::new(self.file, u64::from(line), u64::from(column) + 1)
+    }
+
+    /// The node starting on the current line, which must be indented more
+    /// than its parent — or, for a sequence that is a mapping's value, as
+    /// much (`indentless`).
+    fn block(&mut self, parent: i64, indentless: bool) -> Option<Node> {
+        let line = *self.lines.get(self.pos)?;
+        let indent = i64::from(line.indent);
+        let entry = is_entry(line.body);
+        if !(indent > parent || (indentless && entry && indent == parent)) {
+            return None;
+        }
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let node = if entry {
+            self.sequence(line.indent, indent == parent)
+        } else if key_end(line.body).is_some() {
+            self.mapping(line.indent)
+        } else {
+            let node = self.inline(line.body, line.number, line.indent)?;
+            self.pos += 1;
+            Some(node)
+        };
+        self.depth -= 1;
+        node
+    }
+
+    fn sequence(&mut self, indent: u32, indentless: bool) -> Option<Node> {
+        let first = self.lines[self.pos];
+        let mut items = Vec::new();
+        while let Some(&line) = self.lines.get(self.pos) {
+            if line.indent != indent || !is_entry(line.body) {
+                break;
+            }
+            let after = &line.body[1..];
+            let rest = after.trim_start_matches(' ');
+            if rest.is_empty() {
+                self.pos += 1;
+            } else if rest.starts_with(['-', '#']) {
+                return None; // `- - a` and `- # c`: left to the other readers
+            } else {
+                // The entry's content, as if it began its own line at its
+                // column: `- a: 1` then `  b: 2` is the mapping `a, b`.
+                let column = indent + 1 + u32::try_from(after.len() - rest.len()).ok()?;
+                self.lines[self.pos] = Line {
+                    number: line.number,
+                    indent: column,
+                    body: rest,
+                };
+            }
+            items.push(self.block(i64::from(indent), false)?);
+        }
+        // The full reader places a sequence at its first `-`, except one
+        // at its key's indentation, which it places just past the `-` and
+        // one space; other spacing there is left to it.
+        let location = if !indentless {
+            self.at(first.number, first.indent)
+        } else if first.body == "-" {
+            self.at(first.number, first.indent + 1)
+        } else if first.body.as_bytes().get(2).is_some_and(|&b| b != b' ') {
+            self.at(first.number, first.indent + 2)
+        } else {
+            return None;
+        };
+        Some(Node {
+            value: NodeValue::Seq(items),
+            location,
+        })
+    }
+
+    fn mapping(&mut self, indent: u32) -> Option<Node> {
+        let first = self.lines[self.pos];
+        let mut entries: Vec<(Key, Node)> = Vec::new();
+        let mut names: Vec<&'a str> = Vec::new();
+        let mut set: Option<FxHashSet<&'a str>> = None;
+        while let Some(&line) = self.lines.get(self.pos) {
+            if line.indent != indent || is_entry(line.body) {
+                break;
+            }
+            let end = key_end(line.body)?;
+            let name = &line.body[..end];
+            // Duplicates are the full reader's to report.
+            let fresh = match &mut set {
+                Some(set) => set.insert(name),
+                None if names.len() < SMALL_MAP => {
+                    let fresh = !names.contains(&name);
+                    names.push(name);
+                    fresh
+                }
+                None => {
+                    let mut all: FxHashSet<&'a str> = names.drain(..).collect();
+                    let fresh = all.insert(name);
+                    set = Some(all);
+                    fresh
+                }
+            };
+            if !fresh {
+                return None;
+            }
+            let after = &line.body[end + 1..];
+            let rest = after.trim_start_matches(' ');
+            let value = if rest.is_empty() || rest.starts_with('#') {
+                self.pos += 1;
+                self.block(i64::from(indent), true)?
+            } else {
+                let column = indent + 1 + u32::try_from(end + after.len() - rest.len()).ok()?;
+                let node = self.inline(rest, line.number, column)?;
+                self.pos += 1;
+                node
+            };
+            entries.push((
+                Key {
+                    name: name.to_string(),
+                    location: self.at(line.number, line.indent),
+                },
+                value,
+            ));
+        }
+        Some(Node {
+            value: NodeValue::Map(entries),
+            location: self.at(first.number, first.indent),
+        })
+    }
+
+    /// A value that ends on its line: a scalar or a flow collection, then
+    /// at most a comment.
+    fn inline(&self, text: &str, number: u32, column: u32) -> Option<Node> {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        let node = match bytes[0] {
+            b'{' | b'[' => self.flow(bytes, &mut i, number, column, 0)?,
+            b'"' | b'\'' => self.quoted(bytes, &mut i, number, column)?,
+            _ => {
+                // A plain scalar runs to a comment or the end of the line.
+                let end = text.find(" #").unwrap_or(text.len());
+                let scalar = text[..end].trim_end_matches(' ');
+                if !plain_in_block(scalar) {
+                    return None;
+                }
+                return Some(Node {
+                    value: plain(scalar)?,
+                    location: self.at(number, column),
+                });
+            }
+        };
+        let rest = &text[i..];
+        let trimmed = rest.trim_start_matches(' ');
+        (trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len()))
+            .then_some(node)
+    }
+
+    /// A single- or double-quoted scalar without escapes, from `bytes[*i]`;
+    /// `base` is the column of `bytes[0]`.
+    fn quoted(&self, bytes: &[u8], i: &mut usize, number: u32, base: u32) -> Option<Node> {
+        let quote = bytes[*i];
+        let start = *i + 1;
+        let len = bytes[start..].iter().position(|&b| b == quote)?;
+        let content = &bytes[start..start + len];
+        if quote == b'"' && content.contains(&b'\\') {
+            return None;
+        }
+        // A doubled single quote is an escaped one: left to the others.
+        if quote == b'\'' && bytes.get(start + len + 1) == Some(&b'\'') {
+            return None;
+        }
+        let node = Node {
+            value: NodeValue::Str(std::str::from_utf8(content).ok()?.to_string()),
+            location: self.at(number, base + u32::try_from(*i).ok()?),
+        };
+        *i = start + len + 1;
+        Some(node)
+    }
+
+    /// A flow collection that closes on its line, from `bytes[*i]`; `base`
+    /// is the column of `bytes[0]`.
+    fn flow(
+        &self,
+        bytes: &[u8],
+        i: &mut usize,
+        number: u32,
+        base: u32,
+        depth: usize,
+    ) -> Option<Node> {
+        if self.depth + depth + 1 > MAX_DEPTH {
+            return None;
+        }
+        let open = bytes[*i];
+        let location = self.at(number, base + u32::try_from(*i).ok()?);
+        let close = if open == b'{' { b'}' } else { b']' };
+        *i += 1;
+        let mut items = Vec::new();
+        let mut entries: Vec<(Key, Node)> = Vec::new();
+        skip_spaces(bytes, i);
+        if bytes.get(*i) == Some(&close) {
+            *i += 1;
+        } else {
+            loop {
+                if open == b'{' {
+                    // A plain key, `: `, a value.
+                    let start = *i;
+                    while bytes.get(*i).is_some_and(|&b| b != b':') {
+                        *i += 1;
+                    }
+                    let key = std::str::from_utf8(&bytes[start..*i]).ok()?;
+                    if bytes.get(*i + 1) != Some(&b' ')
+                        || !plain_key(key)
+                        || entries.iter().any(|(k, _)| k.name == key)
+                    {
+                        return None;
+                    }
+                    *i += 2;
+                    skip_spaces(bytes, i);
+                    let value = self.flow_value(bytes, i, number, base, depth)?;
+                    entries.push((
+                        Key {
+                            name: key.to_string(),
+                            location: self.at(number, base + u32::try_from(start).ok()?),
+                        },
+                        value,
+                    ));
+                } else {
+                    items.push(self.flow_value(bytes, i, number, base, depth)?);
+                }
+                skip_spaces(bytes, i);
+                match bytes.get(*i) {
+                    Some(b',') => {
+                        *i += 1;
+                        skip_spaces(bytes, i);
+                        if bytes.get(*i) == Some(&close) {
+                            return None; // a trailing comma
+                        }
+                    }
+                    Some(&b) if b == close => {
+                        *i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        let value = if open == b'{' {
+            NodeValue::Map(entries)
+        } else {
+            NodeValue::Seq(items)
+        };
+        Some(Node { value, location })
+    }
+
+    fn flow_value(
+        &self,
+        bytes: &[u8],
+        i: &mut usize,
+        number: u32,
+        base: u32,
+        depth: usize,
+    ) -> Option<Node> {
+        let column = base + u32::try_from(*i).ok()?;
+        match *bytes.get(*i)? {
+            b'{' | b'[' => self.flow(bytes, i, number, base, depth + 1),
+            b'"' | b'\'' => self.quoted(bytes, i, number, base),
+            _ => {
+                let start = *i;
+                while bytes
+                    .get(*i)
+                    .is_some_and(|&b| !matches!(b, b',' | b'[' | b']' | b'{' | b'}'))
+                {
+                    *i += 1;
+                }
+                let scalar = std::str::from_utf8(&bytes[start..*i]).ok()?.trim_end_matches(' ');
+                // `:` and `#` inside flow scalars are left to the others.
+                if scalar.contains([':', '#']) || !plain_in_block(scalar) {
+                    return None;
+                }
+                Some(Node {
+                    value: plain(scalar)?,
+                    location: self.at(number, column),
+                })
+            }
+        }
+    }
+}
+
+fn skip_spaces(bytes: &[u8], i: &mut usize) {
+    while bytes.get(*i) == Some(&b' ') {
+        *i += 1;
+    }
+}
+
+/// A plain scalar this reader reads on one line of block context: it does
+/// not start with an indicator and holds no `: ` or `#` (and does not end
+/// in `:`), so it neither continues as a key nor hides a comment.
+fn plain_in_block(scalar: &str) -> bool {
+    let bytes = scalar.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    let starts_well = !indicator(first)
+        || (first == b'-' && bytes.get(1).is_some_and(|&b| b != b' '));
+    starts_well && !scalar.contains(": ") && !scalar.ends_with(':') && !scalar.contains('#')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn file() -> Arc<str> {
+        Arc::from("t.yaml")
+    }
+
+    /// The line reading, when there is one, is the full reading: the same
+    /// nodes, types and positions.
+    fn agrees(text: &str) -> std::result::Result<bool, String> {
+        let Some(lines) = parse(text, &file()) else {
+            return Ok(false);
+        };
+        let full = super::super::parse_documents_fully(text, &file())
+            .map_err(|e| format!("the full reader refused what the line reader read: {e}\n{text}"))?;
+        if lines != full {
+            return Err(format!("lines {lines:#?}\nfull {full:#?}\n{text}"));
+        }
+        Ok(true)
+    }
+
+    fn read(text: &str) -> bool {
+        agrees(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn reads_the_shapes_values_files_take() {
+        for text in [
+            "services:\n  svc-0:\n    enabled: true\n    namespace: team-0\n    backend: {name: backend-0, port: 443}\n",
+            "a:\n- 1\n- b: 2\n  c: [x, \"y z\", 'w']\nd: {}\ne: []\n",
+            "a:\n  - x\n  -   k: v\n      l: w\n  -\n    m: q\n",
+            "# head\n\na: 1 # trailing\n   # odd comment\nb: http://example.com:8080/x\n",
+            "---\na: 1\n---\n# empty\n---\nb: [{c: d}, [e, f]]\n",
+            "  a: 1\n  b: -3\n  c: 0\n  d: ~\n  e: null\n  f: false\n",
+            "k:\n  value on its own line\n",
+            "- x\n- z\n",
+            "list:\n- a: 1\n  sub:\n  - b\nnext: 2\n",
+        ] {
+            assert!(read(text), "left to the others: {text:?}");
+        }
+    }
+
+    /// What it leaves to the others: every one is either not YAML at all
+    /// or read differently than a line at a time would suggest.
+    #[test]
+    fn leaves_what_it_is_not_certain_of() {
+        for text in [
+            "a: 1\n  b: 2\n",
+            "a: one\n  two\n",
+            "a:\n    b: 1\n  c: 2\n",
+            "a: 1\na: 2\n",
+            "a:\nb: 1\n",
+            "a: &x 1\nb: *x\n",
+            "a: !tag x\n",
+            "a: |\n  x\n",
+            "a: >\n  x\n",
+            "? a\n: b\n",
+            "a: [1,\n  2]\n",
+            "a: \"x\\ty\"\n",
+            "a: 'it''s'\n",
+            "a: yes\n",
+            "a: 0123\n",
+            "a: 1.5\n",
+            "a: b: c\n",
+            "a:\tb\n",
+            "a: caf\u{e9}\n",
+            "--- a\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "a: 1\n...\n",
+            "a: [x, ]\n",
+            "a: {b}\n",
+            "a: x#y\n",
+            "a: 1\n- b\n",
+            "8443: x\n",
+            "\"a\": 1\n",
+            "a : 1\n",
+            "a: - b\n",
+            "k:\n- - a\n",
+            "k: n\n",
+        ] {
+            assert!(
+                parse(text, &file()).is_none(),
+                "read {text:?}"
+            );
+            // And the full reader still has its say.
+            let _ = super::super::parse_documents_fully(text, &file());
+        }
+    }
+
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-z][a-z0-9./_-]{0,10}",
+            1 => proptest::sample::select(&[
+                "true", "false", "null", "~", "", "True", "NULL", "yes", "no", "on", "0", "7",
+                "-3", "0123", "1_000", "1.5", "1e3", ".inf", "0x1F", "12:30", "2026-11-30",
+                "a b", "a: b", "#x", "- a", "-a", "a,b", "[a]", "{a}", "a#b", "a #b", "'q'",
+                "\"q\"", "\u{e9}", "\u{2028}", "x:", ":x", "?x", "*x", "&x", "!x", "%x", "@x",
+            ][..]).prop_map(str::to_string),
+            1 => "[ -~]{0,8}",
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            4 => word().prop_map(Value::from),
+            1 => any::<i64>().prop_map(Value::from),
+            1 => any::<u64>().prop_map(Value::from),
+            1 => any::<bool>().prop_map(Value::from),
+            1 => Just(Value::Null),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec((word(), inner), 0..4)
+                    .prop_map(|e| Value::Object(e.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Lines as people write them: random indentation steps, entries,
+    /// comments, flow collections and plain, quoted and odd scalars.
+    fn handwritten() -> impl Strategy<Value = String> {
+        let line = (
+            0usize..6,
+            prop_oneof![
+                Just(String::new()),
+                Just("- ".to_string()),
+                Just("-".to_string()),
+                Just("-   ".to_string()),
+            ],
+            prop_oneof![Just(String::new()), word().prop_map(|k| format!("{k}:"))],
+            prop_oneof![
+                Just(String::new()),
+                word().prop_map(|v| format!(" {v}")),
+                Just(" {a: 1, b: [x, y]}".to_string()),
+                Just(" [\"q\", 'r', {s: t}]".to_string()),
+                Just(" # note".to_string()),
+                Just(" x # note".to_string()),
+            ],
+        )
+            .prop_map(|(indent, dash, key, value)| {
+                format!("{}{dash}{key}{value}", " ".repeat(indent * 2))
+            });
+        proptest::collection::vec(line, 1..10).prop_map(|lines| lines.join("\n") + "\n")
+    }
+
+    /// Random line structures, most of them not YAML at all: whatever the
+    /// line reader reads, the full reader reads the same.
+    #[test]
+    fn never_reads_other_than_the_full_reader() {
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 2048,
+            ..ProptestConfig::default()
+        });
+        let read = std::cell::Cell::new(0);
+        runner
+            .run(&handwritten(), |text| {
+                if agrees(&text).map_err(TestCaseError::fail)? {
+                    read.set(read.get() + 1);
+                }
+                Ok(())
+            })
+            .unwrap();
+        // Not vacuous: a good share of the random texts are read.
+        assert!(read.get() > 100, "{} read", read.get());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Block layout (as the writer lays it out) and flow layout (JSON).
+        #[test]
+        fn reads_what_the_full_reader_reads(doc in value(), indent in "[ ]{0,2}") {
+            let block = crate::yaml::emit(&json!({"root": doc}));
+            agrees(&block).map_err(TestCaseError::fail)?;
+            let flow = format!("{indent}{}\n", serde_json::to_string(&json!({"root": doc})).unwrap());
+            agrees(&flow).map_err(TestCaseError::fail)?;
+            let commented = format!("# a comment\n\n{block}---\n# another\n{block}");
+            agrees(&commented).map_err(TestCaseError::fail)?;
+        }
+
+        /// Random line structures, most of them not YAML at all.
+        /// Plain scalars as people write them, in value and key position.
+        #[test]
+        fn types_plain_scalars_as_the_full_reader_does(
+            text in "[A-Za-z0-9 :#.,_/@!%&*'\"~+=?|>\\[\\]{}-]{0,12}",
+            other in "[A-Za-z0-9 ._/-]{1,8}",
+        ) {
+            agrees(&format!("k: {text}\n")).map_err(TestCaseError::fail)?;
+            agrees(&format!("{text}: {other}\n")).map_err(TestCaseError::fail)?;
+            agrees(&format!("- {text}\n- [{other}, {text}]\n")).map_err(TestCaseError::fail)?;
+            agrees(&format!("k: {{a: {text}, b: [{text}]}}\n")).map_err(TestCaseError::fail)?;
+        }
+    }
+
+    /// Every YAML file the project holds (values, fixtures, charts' output,
+    /// goldens): real inputs, read both ways.
+    #[test]
+    fn reads_every_file_of_the_repository_as_the_full_reader_does() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut stack = vec![
+            root.join("testdata"),
+            root.join("examples"),
+            root.join("deploy"),
+        ];
+        let (mut files, mut read) = (0, 0);
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                    && !path.components().any(|c| c.as_os_str() == "templates")
+                {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    files += 1;
+                    match agrees(&text) {
+                        Ok(true) => read += 1,
+                        Ok(false) => {}
+                        Err(e) => panic!("{}: {e}", path.display()),
+                    }
+                }
+            }
+        }
+        // Not a vacuous agreement: most real files are read line by line.
+        assert!(files > 200 && read * 2 > files, "{read} of {files} read");
+    }
+}
