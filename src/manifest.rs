@@ -10,9 +10,29 @@ use serde_json::{Map, Value};
 pub const OPERATOR_LABEL_PREFIXES: &[&str] =
     &["tailscale.com/managed", "tailscale.com/parent-resource"];
 
+/// The value under `key`, when `value` is a mapping that has it. The maps
+/// of a Kubernetes object hold a few short keys: comparing them costs less
+/// than hashing the one looked for, which `serde_json`'s map (an IndexMap
+/// with SipHash, for `preserve_order`) does on every lookup.
+pub fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    get_in(value.as_object()?, key)
+}
+
+/// Maps up to this size are searched by comparing keys.
+const SCAN: usize = 12;
+
+static NULL: Value = Value::Null;
+
+/// The value at `path` (object keys), or null: `value["a"]["b"]` by [`get`].
+pub fn at<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
+    path.iter()
+        .try_fold(value, |v, key| get(v, key))
+        .unwrap_or(&NULL)
+}
+
 /// The string at `path` (object keys) inside an object, if there is one.
 pub fn string_at<'a>(object: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(object, |v, key| v.get(key))?.as_str()
+    path.iter().try_fold(object, |v, key| get(v, key))?.as_str()
 }
 
 /// A JSON object from its entries, in order. (`json!` would serialize
@@ -38,17 +58,17 @@ pub struct Identity {
 impl Identity {
     pub fn of(object: &Value) -> Identity {
         let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
-        let api_version = text(object.get("apiVersion"));
+        let api_version = text(get(object, "apiVersion"));
         let group = match api_version.split_once('/') {
             Some((group, _)) => group.to_string(),
             None => String::new(),
         };
-        let metadata = object.get("metadata");
+        let metadata = get(object, "metadata");
         Identity {
             group,
-            kind: text(object.get("kind")),
-            namespace: text(metadata.and_then(|m| m.get("namespace"))),
-            name: text(metadata.and_then(|m| m.get("name"))),
+            kind: text(get(object, "kind")),
+            namespace: text(metadata.and_then(|m| get(m, "namespace"))),
+            name: text(metadata.and_then(|m| get(m, "name"))),
         }
     }
 
@@ -99,7 +119,7 @@ pub fn check_shape(object: &Value) -> Result<(), String> {
     }
     let name = map
         .get("metadata")
-        .and_then(|m| m.get("name"))
+        .and_then(|m| get(m, "name"))
         .and_then(Value::as_str);
     if name.is_none_or(str::is_empty) {
         return Err("an object has no `metadata.name`".into());
@@ -119,10 +139,10 @@ pub fn check(object: &Value) -> Result<(), String> {
         );
     }
     let metadata = &map["metadata"];
-    if metadata.get("finalizers").is_some() {
+    if get(metadata, "finalizers").is_some() {
         return Err("an object renders `metadata.finalizers`; the operator adds its own, and an explicit list would strip it".into());
     }
-    if let Some(labels) = metadata.get("labels").and_then(Value::as_object) {
+    if let Some(labels) = get(metadata, "labels").and_then(Value::as_object) {
         for key in labels.keys() {
             if OPERATOR_LABEL_PREFIXES.iter().any(|p| key.starts_with(p)) {
                 return Err(format!(
@@ -137,12 +157,39 @@ pub fn check(object: &Value) -> Result<(), String> {
 fn sort_string_map(value: Option<&mut Value>) {
     if let Some(Value::Object(map)) = value
         && map.values().all(Value::is_string)
+        && !map.keys().is_sorted()
     {
         map.sort_keys();
     }
 }
 
+/// Whether the keys of `first` that `map` has already come first, in
+/// that order: then there is nothing to move (the built-in objects are
+/// built that way).
+fn in_front(map: &Map<String, Value>, first: &[&str]) -> bool {
+    let mut keys = map.keys();
+    let mut wanted = first.iter().filter(|key| get_in(map, key).is_some());
+    loop {
+        match (wanted.next(), keys.next()) {
+            (None, _) => return true,
+            (Some(want), Some(key)) if key == want => {}
+            _ => return false,
+        }
+    }
+}
+
+fn get_in<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= SCAN {
+        map.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        map.get(key)
+    }
+}
+
 fn front(map: &mut Map<String, Value>, first: &[&str]) {
+    if in_front(map, first) {
+        return;
+    }
     let mut ordered = Map::with_capacity(map.len());
     for key in first {
         if let Some(v) = map.remove(*key) {
@@ -208,10 +255,10 @@ mod tests {
         with_status["status"] = json!({});
         assert!(check(&with_status).unwrap_err().contains("status"));
         let mut with_finalizers = base.clone();
-        with_finalizers["metadata"]["finalizers"] = json!([]);
+        at(with_finalizers, &["metadata"])["finalizers"] = json!([]);
         assert!(check(&with_finalizers).unwrap_err().contains("finalizers"));
         let mut with_label = base.clone();
-        with_label["metadata"]["labels"] = json!({"tailscale.com/parent-resource-ns": "x"});
+        at(with_label, &["metadata"])["labels"] = json!({"tailscale.com/parent-resource-ns": "x"});
         assert!(
             check(&with_label)
                 .unwrap_err()

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::manifest::string_at as text;
+use crate::manifest::{at, get, string_at as text};
 
 // The keys the operator reads (reference/tailscale-operator.md §1).
 pub const ANNOTATION_HOSTNAME: &str = "tailscale.com/hostname";
@@ -47,7 +47,7 @@ pub const EGRESS_ANNOTATIONS: &[&str] = &[
 
 /// An egress Service: it names a tailnet target instead of exposing pods.
 pub fn is_egress(object: &Value) -> bool {
-    object["metadata"]["annotations"]
+    at(object, &["metadata", "annotations"])
         .as_object()
         .is_some_and(|a| EGRESS_ANNOTATIONS.iter().any(|k| a.contains_key(*k)))
 }
@@ -150,7 +150,7 @@ pub fn claim(object: &Value, default_namespace: &str) -> Option<Claim> {
                 None => default(""),
             },
         ),
-        Role::Ingress => Some(match object["spec"]["tls"][0]["hosts"][0].as_str() {
+        Role::Ingress => Some(match at(object, &["spec", "tls"])[0]["hosts"][0].as_str() {
             Some(h) => Claim {
                 hostname: h.split('.').next().unwrap_or(h).to_string(),
                 source: HostnameSource::TlsHost,
@@ -164,9 +164,9 @@ pub fn claim(object: &Value, default_namespace: &str) -> Option<Claim> {
 /// Kinds whose pods a Service selector can match, and where their pod
 /// template lives.
 pub fn pod_template(object: &Value) -> Option<&Value> {
-    match object.get("kind")?.as_str()? {
+    match get(object, "kind")?.as_str()? {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            object.get("spec")?.get("template")
+            get(object, "spec")?.get("template")
         }
         "CronJob" => object
             .get("spec")?
@@ -210,9 +210,9 @@ pub fn find_service<'a>(
     name: &str,
 ) -> Option<usize> {
     objects.into_iter().position(|o| {
-        o["kind"] == "Service"
-            && o["apiVersion"] == "v1"
-            && o["metadata"]["name"] == name
+        at(o, &["kind"]) == "Service"
+            && at(o, &["apiVersion"]) == "v1"
+            && at(o, &["metadata", "name"]) == name
             && in_namespace(o, namespace)
     })
 }
@@ -221,7 +221,7 @@ pub fn find_service<'a>(
 /// moment around a sync and serves no traffic, so it is no workload an
 /// exposure is about.
 pub fn is_hook(object: &Value) -> bool {
-    object["metadata"]["annotations"]
+    at(object, &["metadata", "annotations"])
         .as_object()
         .is_some_and(|a| {
             a.contains_key("helm.sh/hook") || a.contains_key("argocd.argoproj.io/hook")
@@ -298,17 +298,17 @@ impl std::fmt::Display for ContainerPort {
 /// Every port the containers of a workload's pods declare.
 pub fn container_ports(workload: &Value) -> Vec<ContainerPort> {
     let Some(containers) =
-        pod_template(workload).and_then(|pod| pod["spec"]["containers"].as_array())
+        pod_template(workload).and_then(|pod| at(pod, &["spec", "containers"]).as_array())
     else {
         return Vec::new();
     };
     containers
         .iter()
-        .flat_map(|c| c["ports"].as_array().map(Vec::as_slice).unwrap_or_default())
+        .flat_map(|c| at(c, &["ports"]).as_array().map(Vec::as_slice).unwrap_or_default())
         .filter_map(|p| {
             Some(ContainerPort {
-                name: p["name"].as_str().map(str::to_string),
-                number: p["containerPort"].as_u64()?,
+                name: at(p, &["name"]).as_str().map(str::to_string),
+                number: at(p, &["containerPort"]).as_u64()?,
             })
         })
         .collect()
@@ -327,12 +327,12 @@ pub fn target_declared(target: &Value, ports: &[ContainerPort]) -> bool {
 /// path's backend.
 pub fn ingress_backends(object: &Value) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    if let Some(name) = object["spec"]["defaultBackend"]["service"]["name"].as_str() {
+    if let Some(name) = at(object, &["spec", "defaultBackend", "service", "name"]).as_str() {
         names.insert(name.to_string());
     }
-    for rule in object["spec"]["rules"].as_array().into_iter().flatten() {
-        for path in rule["http"]["paths"].as_array().into_iter().flatten() {
-            if let Some(name) = path["backend"]["service"]["name"].as_str() {
+    for rule in at(object, &["spec", "rules"]).as_array().into_iter().flatten() {
+        for path in at(rule, &["http", "paths"]).as_array().into_iter().flatten() {
+            if let Some(name) = at(path, &["backend", "service", "name"]).as_str() {
                 names.insert(name.to_string());
             }
         }

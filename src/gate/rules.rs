@@ -19,7 +19,7 @@ use super::claims::{
 };
 use super::{Item, Options, Origin, cause, finding};
 use crate::diagnostic::Diagnostic;
-use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES, string_at as text};
+use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES, at, get, string_at as text};
 use crate::names;
 use crate::values::{Service, Values};
 
@@ -64,14 +64,14 @@ impl<'a> Context<'a> {
         let mut workloads_by_namespace: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, item) in items.iter().enumerate() {
             let object = &item.object;
-            if object["kind"] == "Service"
-                && object["apiVersion"] == "v1"
-                && let Some(name) = object["metadata"]["name"].as_str()
+            if at(object, &["kind"]) == "Service"
+                && at(object, &["apiVersion"]) == "v1"
+                && let Some(name) = at(object, &["metadata", "name"]).as_str()
             {
                 services_by_name.entry(name).or_default().push(i);
             }
             if claims::pod_template(object).is_some() {
-                let ns = object["metadata"]["namespace"].as_str().unwrap_or_default();
+                let ns = at(object, &["metadata", "namespace"]).as_str().unwrap_or_default();
                 workloads_by_namespace.entry(ns).or_default().push(i);
             }
         }
@@ -168,7 +168,7 @@ impl<'a> Context<'a> {
     }
 
     fn selector(&self, index: usize) -> BTreeMap<String, String> {
-        string_map(self.items[index].object["spec"].get("selector")).unwrap_or_default()
+        string_map(get(at(&self.items[index].object, &["spec"]), "selector")).unwrap_or_default()
     }
 
     fn components(&self, workloads: &[usize]) -> BTreeSet<String> {
@@ -425,7 +425,7 @@ fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
     let item = &context.items[e.item];
     let is_service = item.id().kind == "Service";
     let selector_pointers: &[&str] = &["/spec/selector", "/metadata/annotations", "/spec/type"];
-    let shown = serde_json::to_string(&item.object["spec"]["selector"]).unwrap_or_default();
+    let shown = serde_json::to_string(&at(&item.object, &["spec", "selector"])).unwrap_or_default();
     if e.service.is_none() && is_service {
         out.push(finding(
             "TS003",
@@ -535,7 +535,7 @@ fn target_ports(context: &Context, e: &Exposure, selected: &[usize], out: &mut V
     if declared.is_empty() {
         return;
     }
-    for (i, port) in item.object["spec"]["ports"]
+    for (i, port) in at(&item.object, &["spec", "ports"])
         .as_array()
         .into_iter()
         .flatten()
@@ -543,7 +543,7 @@ fn target_ports(context: &Context, e: &Exposure, selected: &[usize], out: &mut V
     {
         let target = port
             .get("targetPort")
-            .or_else(|| port.get("port"))
+            .or_else(|| get(port, "port"))
             .cloned()
             .unwrap_or(Value::Null);
         if !claims::target_declared(&target, &declared) {
@@ -555,7 +555,7 @@ fn target_ports(context: &Context, e: &Exposure, selected: &[usize], out: &mut V
                 &[pointer.as_str(), "/spec/selector"],
                 format!(
                     "port {} forwards to targetPort {target}, which no selected container declares ({}: {})",
-                    port.get("port").unwrap_or(&Value::Null),
+                    get(port, "port").unwrap_or(&Value::Null),
                     context.names(selected),
                     declared
                         .iter()
@@ -586,7 +586,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
         out.push(finding(code, item, values, pointers, message));
     };
     let expose_pointer = "/metadata/annotations/tailscale.com~1expose";
-    if let Some(value) = object["metadata"]["annotations"].get(ANNOTATION_EXPOSE) {
+    if let Some(value) = get(at(object, &["metadata", "annotations"]), ANNOTATION_EXPOSE) {
         if value.as_str() != Some("true") {
             push(
                 "TS007",
@@ -639,8 +639,8 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
         }
     }
     if id.kind == "Ingress" && text(object, &["spec", "ingressClassName"]) == Some(INGRESS_CLASS) {
-        let tls_host = object["spec"]["tls"][0]["hosts"][0].as_str();
-        for (i, rule) in object["spec"]["rules"]
+        let tls_host = at(object, &["spec", "tls"])[0]["hosts"][0].as_str();
+        for (i, rule) in at(object, &["spec", "rules"])
             .as_array()
             .into_iter()
             .flatten()
@@ -648,7 +648,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
         {
             let pointer = format!("/spec/rules/{i}");
             // An empty host is no host, which the operator serves.
-            if let Some(host) = rule["host"].as_str().filter(|h| !h.is_empty())
+            if let Some(host) = at(rule, &["host"]).as_str().filter(|h| !h.is_empty())
                 && Some(host) != tls_host
             {
                 push(
@@ -659,7 +659,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
                     ),
                 );
             }
-            if rule.get("http").is_none() {
+            if get(rule, "http").is_none() {
                 push(
                     "TS013",
                     &[pointer.as_str()],
@@ -668,7 +668,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if let Some(labels) = object["metadata"]["labels"].as_object() {
+    if let Some(labels) = at(object, &["metadata", "labels"]).as_object() {
         for key in labels
             .keys()
             .filter(|k| OPERATOR_LABEL_PREFIXES.iter().any(|p| k.starts_with(p)))
@@ -681,7 +681,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    if object["metadata"]["annotations"]
+    if at(object, &["metadata", "annotations"])
         .get(LABEL_PROXY_CLASS)
         .is_some()
         && context
@@ -705,7 +705,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
             format!("{id} from the upstream manifests is a LoadBalancer of class tailscale"),
         );
     }
-    if object.get("status").is_some() {
+    if get(object, "status").is_some() {
         push(
             "TS017",
             &["/status"],
@@ -713,7 +713,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
                 .into(),
         );
     }
-    if object["metadata"].get("finalizers").is_some() {
+    if get(at(object, &["metadata"]), "finalizers").is_some() {
         push(
             "TS017",
             &["/metadata/finalizers"],
@@ -746,20 +746,20 @@ fn api_server_rules(
         );
     }
     let maps: [(&str, &Value, bool); 4] = [
-        ("/metadata/labels", &object["metadata"]["labels"], true),
+        ("/metadata/labels", &at(object, &["metadata", "labels"]), true),
         (
             "/metadata/annotations",
-            &object["metadata"]["annotations"],
+            &at(object, &["metadata", "annotations"]),
             false,
         ),
         (
             "/spec/template/metadata/labels",
-            &object["spec"]["template"]["metadata"]["labels"],
+            &at(object, &["spec", "template", "metadata", "labels"]),
             true,
         ),
         (
             "/spec/selector/matchLabels",
-            &object["spec"]["selector"]["matchLabels"],
+            &at(object, &["spec", "selector", "matchLabels"]),
             true,
         ),
     ];
@@ -807,7 +807,7 @@ fn api_server_rules(
         }
     }
     if id.kind == "Service"
-        && let Some(selector) = object["spec"]["selector"].as_object()
+        && let Some(selector) = at(object, &["spec", "selector"]).as_object()
     {
         for (key, value) in selector {
             let pointer = format!("/spec/selector/{}", escape_pointer(key));
