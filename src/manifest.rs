@@ -255,10 +255,10 @@ mod tests {
         with_status["status"] = json!({});
         assert!(check(&with_status).unwrap_err().contains("status"));
         let mut with_finalizers = base.clone();
-        at(with_finalizers, &["metadata"])["finalizers"] = json!([]);
+        with_finalizers["metadata"]["finalizers"] = json!([]);
         assert!(check(&with_finalizers).unwrap_err().contains("finalizers"));
         let mut with_label = base.clone();
-        at(with_label, &["metadata"])["labels"] = json!({"tailscale.com/parent-resource-ns": "x"});
+        with_label["metadata"]["labels"] = json!({"tailscale.com/parent-resource-ns": "x"});
         assert!(
             check(&with_label)
                 .unwrap_err()
