@@ -1,13 +1,15 @@
-//! The built-in templates' objects, built straight from a template context
-//! in the layout `templates/direct.yaml` and `templates/ingress.yaml` give
-//! them: the same keys in the same order, the same values. Rendering text
-//! and reading it back costs more than the rest of a run together; the
-//! templates stay the contract, and a property test renders random
-//! contexts both ways and requires identical objects.
+//! The built-in templates' objects, written straight from the plan in the
+//! layout `templates/direct.yaml` and `templates/ingress.yaml` give them,
+//! after canonical ordering (`manifest::canonical`, which every object
+//! goes through): the same keys, the same values. Rendering text and
+//! reading it back costs more than the rest of a run together; the
+//! templates stay the contract, and a property test renders random plans
+//! both ways and requires identical objects and bytes.
 
 use serde_json::{Map, Value};
 
-use crate::manifest;
+use crate::expose::{self, Exposure, Fields};
+use crate::manifest::object;
 
 /// Whether the built-in template `name` has a direct layout here (the
 /// others are rendered as text).
@@ -15,28 +17,97 @@ pub fn has_layout(name: &str) -> bool {
     matches!(name, "direct.yaml" | "ingress.yaml")
 }
 
-/// The object the built-in template `name` renders for `context`, which
-/// it takes apart; `name` must have a layout ([`has_layout`]).
-pub fn object(name: &str, context: Value) -> Value {
-    let mut context = context;
-    match name {
-        "direct.yaml" => direct(&mut context),
-        "ingress.yaml" => ingress(&mut context),
-        _ => unreachable!("{name} has no direct layout"),
+/// The object the built-in template of `exposure` renders, in canonical
+/// order.
+pub fn object_of(exposure: &Exposure) -> Value {
+    match exposure.fields {
+        Fields::Direct { service, backing } => {
+            let mut spec = Map::with_capacity(6);
+            spec.insert("type".into(), "LoadBalancer".into());
+            spec.insert(
+                "loadBalancerClass".into(),
+                expose::LOAD_BALANCER_CLASS.into(),
+            );
+            // The template prints these only when set and not empty.
+            for key in ["ipFamilyPolicy", "ipFamilies"] {
+                if let Some(value) = backing.ip.get(key).filter(|v| truthy(v)) {
+                    spec.insert(key.into(), value.clone());
+                }
+            }
+            spec.insert(
+                "selector".into(),
+                Value::Object(
+                    backing
+                        .selector
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().into()))
+                        .collect(),
+                ),
+            );
+            spec.insert("ports".into(), Value::Array(expose::direct_ports(backing)));
+            object([
+                ("apiVersion", "v1".into()),
+                ("kind", "Service".into()),
+                (
+                    "metadata",
+                    object([
+                        ("name", exposure.object_name().into()),
+                        ("namespace", service.namespace.as_str().into()),
+                        ("labels", sorted(expose::common_labels(service))),
+                        ("annotations", sorted(expose::direct_annotations(service))),
+                    ]),
+                ),
+                ("spec", Value::Object(spec)),
+            ])
+        }
+        Fields::Ingress { service } => {
+            let mut metadata = Map::with_capacity(4);
+            metadata.insert("name".into(), exposure.object_name().into());
+            metadata.insert("namespace".into(), service.namespace.as_str().into());
+            metadata.insert("labels".into(), sorted(expose::common_labels(service)));
+            let annotations = expose::common_annotations(service);
+            if !annotations.is_empty() {
+                metadata.insert("annotations".into(), sorted(annotations));
+            }
+            let backend = object([
+                ("name", service.backend.name.as_str().into()),
+                ("port", expose::backend_port(service)),
+            ]);
+            let path = object([
+                ("path", "/".into()),
+                ("pathType", "Prefix".into()),
+                ("backend", object([("service", backend)])),
+            ]);
+            let rule = object([("http", object([("paths", Value::Array(vec![path]))]))]);
+            object([
+                ("apiVersion", "networking.k8s.io/v1".into()),
+                ("kind", "Ingress".into()),
+                ("metadata", Value::Object(metadata)),
+                (
+                    "spec",
+                    object([
+                        ("ingressClassName", expose::INGRESS_CLASS.into()),
+                        (
+                            "tls",
+                            Value::Array(vec![object([(
+                                "hosts",
+                                Value::Array(vec![service.hostname.as_str().into()]),
+                            )])]),
+                        ),
+                        ("rules", Value::Array(vec![rule])),
+                    ]),
+                ),
+            ])
+        }
     }
 }
 
-/// Moves the value at `path` out of the context (each is printed once per
-/// template); `Null` where there is none, as the template would fail on.
-fn get(context: &mut Value, path: &str) -> Value {
-    let mut at = context;
-    for key in path.trim_start_matches('/').split('/') {
-        match at.as_object_mut().and_then(|map| map.get_mut(key)) {
-            Some(inner) => at = inner,
-            None => return Value::Null,
-        }
+/// A string map in the order the canonical form gives it.
+fn sorted(mut map: Map<String, Value>) -> Value {
+    if !map.keys().is_sorted() {
+        map.sort_keys();
     }
-    at.take()
+    Value::Object(map)
 }
 
 /// Jinja truthiness for the template's `{% if %}`: null, false, 0, "" and
@@ -50,81 +121,4 @@ fn truthy(value: &Value) -> bool {
         Value::Array(a) => !a.is_empty(),
         Value::Object(o) => !o.is_empty(),
     }
-}
-
-fn direct(context: &mut Value) -> Value {
-    let mut spec = Map::new();
-    spec.insert("type".into(), "LoadBalancer".into());
-    spec.insert(
-        "loadBalancerClass".into(),
-        get(context, "/loadBalancerClass"),
-    );
-    for (key, path) in [
-        ("ipFamilyPolicy", "/ipFamilyPolicy"),
-        ("ipFamilies", "/ipFamilies"),
-    ] {
-        let value = get(context, path);
-        if truthy(&value) {
-            spec.insert(key.into(), value);
-        }
-    }
-    spec.insert("selector".into(), get(context, "/selector"));
-    spec.insert("ports".into(), get(context, "/ports"));
-    manifest::object([
-        ("apiVersion", "v1".into()),
-        ("kind", "Service".into()),
-        (
-            "metadata",
-            manifest::object([
-                ("name", get(context, "/objectName")),
-                ("namespace", get(context, "/service/namespace")),
-                ("labels", get(context, "/labels")),
-                ("annotations", get(context, "/annotations")),
-            ]),
-        ),
-        ("spec", Value::Object(spec)),
-    ])
-}
-
-fn ingress(context: &mut Value) -> Value {
-    let mut metadata = Map::new();
-    metadata.insert("name".into(), get(context, "/objectName"));
-    metadata.insert("namespace".into(), get(context, "/service/namespace"));
-    let annotations = get(context, "/annotations");
-    if truthy(&annotations) {
-        metadata.insert("annotations".into(), annotations);
-    }
-    metadata.insert("labels".into(), get(context, "/labels"));
-    let backend = manifest::object([
-        ("name", get(context, "/service/backend/name")),
-        ("port", get(context, "/backendPort")),
-    ]);
-    let path = manifest::object([
-        ("path", "/".into()),
-        ("pathType", "Prefix".into()),
-        ("backend", manifest::object([("service", backend)])),
-    ]);
-    let rule = manifest::object([(
-        "http",
-        manifest::object([("paths", Value::Array(vec![path]))]),
-    )]);
-    manifest::object([
-        ("apiVersion", "networking.k8s.io/v1".into()),
-        ("kind", "Ingress".into()),
-        ("metadata", Value::Object(metadata)),
-        (
-            "spec",
-            manifest::object([
-                ("ingressClassName", get(context, "/ingressClassName")),
-                (
-                    "tls",
-                    Value::Array(vec![manifest::object([(
-                        "hosts",
-                        Value::Array(vec![get(context, "/service/hostname")]),
-                    )])]),
-                ),
-                ("rules", Value::Array(vec![rule])),
-            ]),
-        ),
-    ])
 }

@@ -20,15 +20,58 @@ pub use crate::gate::claims::{
     LABEL_MANAGED_BY, LABEL_PROXY_CLASS, LOAD_BALANCER_CLASS, MANAGED_BY,
 };
 
-/// One object to render: the template that lays it out and its context.
+/// One object to render: the service it is for and what the plan derived
+/// for it. Templates see it as a context ([`Exposure::context`]); the
+/// built-in layouts are written straight from it (`direct`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Exposure {
+pub struct Exposure<'a> {
     /// The index of the service in `values.services`.
     pub service: usize,
-    /// `services.<name>`, for messages about what the template produced.
-    pub key_path: String,
     pub template: &'static str,
-    pub context: Value,
+    pub fields: Fields<'a>,
+}
+
+/// What each kind of generated object is made of.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fields<'a> {
+    /// A LoadBalancer Service of class tailscale, selecting the backend's
+    /// pods.
+    Direct {
+        service: &'a Service,
+        backing: &'a Backing,
+    },
+    /// A Tailscale Ingress to the backend Service.
+    Ingress { service: &'a Service },
+}
+
+impl<'a> Exposure<'a> {
+    pub fn service(&self) -> &'a Service {
+        match self.fields {
+            Fields::Direct { service, .. } | Fields::Ingress { service } => service,
+        }
+    }
+
+    /// `services.<name>`, for messages about what the template produced.
+    pub fn key_path(&self) -> String {
+        self.service().key_path()
+    }
+
+    /// The generated object's name.
+    pub fn object_name(&self) -> String {
+        match self.fields {
+            Fields::Direct { service, .. } => format!("{}-ts-lb", service.name),
+            Fields::Ingress { service } => format!("{}-tailscale", service.name),
+        }
+    }
+
+    /// What a template sees: every field above, as the README documents
+    /// it for template overrides.
+    pub fn context(&self) -> Value {
+        match self.fields {
+            Fields::Direct { service, backing } => direct_context(self, service, backing),
+            Fields::Ingress { service } => ingress_context(self, service),
+        }
+    }
 }
 
 pub(crate) fn plan_error(service: &Service, message: String) -> Error {
@@ -37,7 +80,7 @@ pub(crate) fn plan_error(service: &Service, message: String) -> Error {
         .key(service.key_path())
 }
 
-fn common_labels(service: &Service) -> Map<String, Value> {
+pub(crate) fn common_labels(service: &Service) -> Map<String, Value> {
     let mut labels = Map::new();
     labels.insert(LABEL_MANAGED_BY.into(), MANAGED_BY.into());
     if let Some(class) = &service.proxy_class {
@@ -48,7 +91,7 @@ fn common_labels(service: &Service) -> Map<String, Value> {
 
 /// The annotations both generated kinds share. Tags are one comma-separated
 /// string without spaces: the operator sends the items to the API untrimmed.
-fn common_annotations(service: &Service) -> Map<String, Value> {
+pub(crate) fn common_annotations(service: &Service) -> Map<String, Value> {
     let mut annotations = Map::new();
     if !service.tags.is_empty() {
         annotations.insert(ANNOTATION_TAGS.into(), service.tags.join(",").into());
@@ -85,15 +128,22 @@ fn service_context(service: &Service) -> Value {
     ])
 }
 
-fn direct(index: usize, service: &Service, backing: &Backing) -> Exposure {
+/// The annotations of a direct Service: the hostname, then the shared
+/// ones.
+pub(crate) fn direct_annotations(service: &Service) -> Map<String, Value> {
     let mut annotations = Map::new();
     annotations.insert(ANNOTATION_HOSTNAME.into(), service.hostname.as_str().into());
     annotations.extend(common_annotations(service));
-    let ports: Vec<Value> = backing
+    annotations
+}
+
+/// The ports of a direct Service, as Kubernetes writes them.
+pub(crate) fn direct_ports(backing: &Backing) -> Vec<Value> {
+    backing
         .ports
         .iter()
         .map(|p| {
-            let mut port = Map::new();
+            let mut port = Map::with_capacity(4);
             if let Some(name) = &p.name {
                 port.insert("name".into(), name.as_str().into());
             }
@@ -102,80 +152,84 @@ fn direct(index: usize, service: &Service, backing: &Backing) -> Exposure {
             port.insert("protocol".into(), "TCP".into());
             Value::Object(port)
         })
-        .collect();
-    Exposure {
-        service: index,
-        key_path: service.key_path(),
-        template: "direct.yaml",
-        context: object([
-            ("service", service_context(service)),
-            ("objectName", format!("{}-ts-lb", service.name).into()),
-            ("labels", Value::Object(common_labels(service))),
-            ("annotations", Value::Object(annotations)),
-            ("loadBalancerClass", LOAD_BALANCER_CLASS.into()),
-            (
-                "selector",
-                Value::Object(
-                    backing
-                        .selector
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().into()))
-                        .collect(),
-                ),
-            ),
-            ("ports", Value::Array(ports)),
-            (
-                "ipFamilies",
-                backing.ip.get("ipFamilies").cloned().unwrap_or(Value::Null),
-            ),
-            (
-                "ipFamilyPolicy",
-                backing
-                    .ip
-                    .get("ipFamilyPolicy")
-                    .cloned()
-                    .unwrap_or(Value::Null),
-            ),
-        ]),
+        .collect()
+}
+
+/// The Ingress's backend port: by number or by name.
+pub(crate) fn backend_port(service: &Service) -> Value {
+    match &service.backend.port {
+        PortRef::Number(n) => object([("number", (*n).into())]),
+        PortRef::Name(s) => object([("name", s.as_str().into())]),
     }
 }
 
-fn ingress(index: usize, service: &Service) -> Exposure {
-    let backend_port = match &service.backend.port {
-        PortRef::Number(n) => object([("number", (*n).into())]),
-        PortRef::Name(s) => object([("name", s.as_str().into())]),
-    };
-    Exposure {
-        service: index,
-        key_path: service.key_path(),
-        template: "ingress.yaml",
-        context: object([
-            ("service", service_context(service)),
-            ("objectName", format!("{}-tailscale", service.name).into()),
-            ("labels", Value::Object(common_labels(service))),
-            ("annotations", Value::Object(common_annotations(service))),
-            ("ingressClassName", INGRESS_CLASS.into()),
-            ("backendPort", backend_port),
-        ]),
-    }
+fn string_map(map: &BTreeMap<String, String>) -> Value {
+    Value::Object(
+        map.iter()
+            .map(|(k, v)| (k.clone(), v.as_str().into()))
+            .collect(),
+    )
+}
+
+fn direct_context(exposure: &Exposure, service: &Service, backing: &Backing) -> Value {
+    object([
+        ("service", service_context(service)),
+        ("objectName", exposure.object_name().into()),
+        ("labels", Value::Object(common_labels(service))),
+        ("annotations", Value::Object(direct_annotations(service))),
+        ("loadBalancerClass", LOAD_BALANCER_CLASS.into()),
+        ("selector", string_map(&backing.selector)),
+        ("ports", Value::Array(direct_ports(backing))),
+        (
+            "ipFamilies",
+            backing.ip.get("ipFamilies").cloned().unwrap_or(Value::Null),
+        ),
+        (
+            "ipFamilyPolicy",
+            backing
+                .ip
+                .get("ipFamilyPolicy")
+                .cloned()
+                .unwrap_or(Value::Null),
+        ),
+    ])
+}
+
+fn ingress_context(exposure: &Exposure, service: &Service) -> Value {
+    object([
+        ("service", service_context(service)),
+        ("objectName", exposure.object_name().into()),
+        ("labels", Value::Object(common_labels(service))),
+        ("annotations", Value::Object(common_annotations(service))),
+        ("ingressClassName", INGRESS_CLASS.into()),
+        ("backendPort", backend_port(service)),
+    ])
 }
 
 /// Plans the generated objects, in service name order. `backings` holds
 /// the resolved backend of every `direct` service; `annotate` services
 /// generate nothing (their backend Service is changed in `split`).
-pub fn plan(values: &Values, backings: &BTreeMap<String, Backing>) -> Result<Vec<Exposure>> {
+pub fn plan<'a>(
+    values: &'a Values,
+    backings: &'a BTreeMap<String, Backing>,
+) -> Result<Vec<Exposure<'a>>> {
     let mut exposures = Vec::new();
     for (index, service) in values.services.iter().enumerate() {
-        match service.mode {
+        let (template, fields) = match service.mode {
             Mode::Direct => {
                 let backing = backings
                     .get(&service.name)
                     .expect("every direct service is resolved before planning");
-                exposures.push(direct(index, service, backing));
+                ("direct.yaml", Fields::Direct { service, backing })
             }
-            Mode::Ingress => exposures.push(ingress(index, service)),
-            Mode::Annotate => {}
-        }
+            Mode::Ingress => ("ingress.yaml", Fields::Ingress { service }),
+            Mode::Annotate => continue,
+        };
+        exposures.push(Exposure {
+            service: index,
+            template,
+            fields,
+        });
     }
     Ok(exposures)
 }

@@ -424,7 +424,7 @@ pub fn run(request: &Request, values: Values) -> Result<Run> {
         }
     }
     let mut items: Vec<Item> = Vec::new();
-    for exposure in plan {
+    for exposure in &plan {
         let service = exposure.service;
         for object in templates.render(exposure)? {
             items.push(Item::new(object.object, Origin::Generated { service }));
@@ -518,23 +518,25 @@ pub fn finish(
 
     // Stable sort: of two equal identities the first (generated before
     // upstream) stays first, so the error below always names the same pair.
-    items.sort_by_cached_key(|item| {
-        let id = item.id();
-        (id.namespace, id.kind, id.name, id.group)
-    });
-    if let Some(pair) = items.windows(2).find(|w| w[0].id() == w[1].id()) {
+    // Each identity is read once, here, and handed to the gate.
+    let mut keyed: Vec<(Identity, Item)> =
+        items.into_iter().map(|item| (item.id(), item)).collect();
+    keyed.sort_by(|(a, _), (b, _)| a.order(b));
+    let (ids, items): (Vec<Identity>, Vec<Item>) = keyed.into_iter().unzip();
+    if let Some(at) = ids.windows(2).position(|w| w[0] == w[1]) {
+        let (first, second) = (&items[at], &items[at + 1]);
         let place = |item: &Item| gate::cause(item, values, &[]).location;
         let mut err = Error::new(
             ErrorKind::Template,
             format!(
                 "{} is rendered twice (first at {}); Argo CD refuses duplicate resources",
-                pair[1].id(),
-                place(&pair[0])
+                ids[at + 1],
+                place(first)
             ),
         )
-        .at(place(&pair[1]))
+        .at(place(second))
         .hint("remove the hand-written copy from the upstream manifests, or give each object its own name");
-        if let Some(key) = gate::cause(&pair[1], values, &[]).key {
+        if let Some(key) = gate::cause(second, values, &[]).key {
             err = err.key(key);
         }
         return Err(err);
@@ -543,7 +545,7 @@ pub fn finish(
         default_namespace: values.defaults.namespace.clone(),
         operator_version: request.operator_version,
     };
-    let findings = gate::run(&items, values, &options);
+    let findings = gate::run(&items, ids, values, &options);
     Ok((
         items.into_iter().map(|item| item.object).collect(),
         findings,

@@ -190,9 +190,11 @@ fn front(map: &mut Map<String, Value>, first: &[&str]) {
     if in_front(map, first) {
         return;
     }
+    // `shift_remove`: the other keys keep their order (`remove` would
+    // move the last key into the gap).
     let mut ordered = Map::with_capacity(map.len());
     for key in first {
-        if let Some(v) = map.remove(*key) {
+        if let Some(v) = map.shift_remove(*key) {
             ordered.insert((*key).to_string(), v);
         }
     }
@@ -245,6 +247,38 @@ mod tests {
             out,
             r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"x","labels":{"a":"2","z":"1"}},"spec":{"selector":{"a":"1","b":"2"}}}"#
         );
+    }
+
+    /// Regression: moving the identity to the front scrambled the keys
+    /// after it (the map's `remove` swaps the last key into the gap), so a
+    /// RoleBinding's `roleRef, subjects` came out as `subjects, roleRef`.
+    #[test]
+    fn canonical_keeps_the_order_of_the_other_keys() {
+        let binding = json!({
+            "metadata": {"labels": {"a": "1"}, "name": "x", "uid": "u", "namespace": "n"},
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "roleRef": {"kind": "Role", "name": "r"},
+            "subjects": [],
+            "extra": 1,
+        });
+        let out = canonical(binding);
+        let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "apiVersion",
+                "kind",
+                "metadata",
+                "roleRef",
+                "subjects",
+                "extra"
+            ]
+        );
+        let metadata: Vec<&String> = out["metadata"].as_object().unwrap().keys().collect();
+        assert_eq!(metadata, ["name", "namespace", "labels", "uid"]);
+        // Already in order: left as it is.
+        assert_eq!(canonical(out.clone()), out);
     }
 
     #[test]

@@ -142,34 +142,39 @@ impl Templates {
             .hint(hint)
     }
 
-    /// Renders one exposure into the objects it describes.
-    pub fn render(&self, exposure: Exposure) -> Result<Vec<Rendered>> {
-        self.render_named(exposure.template, exposure.context, &exposure.key_path)
+    /// Renders one exposure into the objects it describes. A built-in
+    /// template nothing overrides is not rendered as text: its object is
+    /// written from the plan as the template lays it out (the property test
+    /// `direct_objects_equal_rendered_ones` holds the two together).
+    pub fn render(&self, exposure: &Exposure) -> Result<Vec<Rendered>> {
+        let name = exposure.template;
+        if !(self.built_in.contains(&name) && crate::direct::has_layout(name)) {
+            return self.render_text(name, &exposure.context(), &exposure.key_path());
+        }
+        let object = crate::direct::object_of(exposure);
+        // Not overridden, so the origin is the embedded one.
+        let location = || {
+            Location::start_of(&Arc::from(format!(
+                "templates/{name} (embedded) (rendered for {})",
+                exposure.key_path()
+            )))
+        };
+        manifest::check(&object)
+            .map_err(|why| Error::new(ErrorKind::Template, why).at(location()))?;
+        Ok(vec![Rendered {
+            object,
+            location: location(),
+        }])
     }
 
     /// Renders template `name` with `context` into checked objects;
-    /// `key_path` names what it renders for, in messages. A built-in
-    /// template nothing overrides is not rendered as text: its object is
-    /// built from the context as the template lays it out (the property
-    /// test `direct_objects_equal_rendered_ones` holds the two together).
+    /// `key_path` names what it renders for, in messages.
     pub fn render_named(
         &self,
         name: &str,
         context: Value,
         key_path: &str,
     ) -> Result<Vec<Rendered>> {
-        if self.built_in.contains(&name) && crate::direct::has_layout(name) {
-            let object = crate::direct::object(name, context);
-            let shown: Arc<str> =
-                Arc::from(format!("{} (rendered for {key_path})", self.origin(name)));
-            manifest::check(&object).map_err(|why| {
-                Error::new(ErrorKind::Template, why).at(Location::start_of(&shown))
-            })?;
-            return Ok(vec![Rendered {
-                object,
-                location: Location::start_of(&shown),
-            }]);
-        }
         self.render_text(name, &context, key_path)
     }
 
@@ -234,8 +239,10 @@ impl Templates {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::{Backing, BackingPort};
+    use crate::expose::Fields;
+    use crate::values::{Backend, Mode, PortRef, Service};
     use proptest::prelude::*;
-    use serde_json::json;
 
     /// Strings that test a layout: YAML's special words and indicators,
     /// quotes and escapes, line and Unicode separators, non-ASCII.
@@ -257,28 +264,29 @@ mod tests {
         ]
     }
 
-    fn map() -> impl Strategy<Value = Value> {
-        proptest::collection::vec((text(), text()), 0..4).prop_map(|pairs| {
-            let mut m = serde_json::Map::new();
-            for (k, v) in pairs {
-                m.insert(k, Value::from(v));
-            }
-            Value::Object(m)
-        })
+    fn map() -> impl Strategy<Value = std::collections::BTreeMap<String, String>> {
+        proptest::collection::btree_map(text(), text(), 0..4)
     }
 
-    fn port() -> impl Strategy<Value = Value> {
+    fn port() -> impl Strategy<Value = PortRef> {
         prop_oneof![
-            (1u64..65536).prop_map(Value::from),
-            "[a-z]{1,15}".prop_map(Value::from),
+            (1u16..=65535).prop_map(PortRef::Number),
+            "[a-z]{1,15}".prop_map(PortRef::Name),
         ]
     }
 
-    fn context() -> impl Strategy<Value = Value> {
+    /// A service and its backing, with hostile strings everywhere the
+    /// plan copies one into an object.
+    fn planned() -> impl Strategy<Value = (Service, Backing)> {
         (
             (text(), text(), text(), text()),
-            (map(), map(), map()),
-            proptest::collection::vec((proptest::option::of(text()), 1u64..65536, port()), 0..3),
+            (
+                proptest::collection::vec(text(), 0..3),
+                proptest::option::of(text()),
+                proptest::option::of(text()),
+            ),
+            map(),
+            proptest::collection::vec((proptest::option::of(text()), 1u16..=65535, port()), 1..3),
             (
                 proptest::option::of(proptest::collection::vec(text(), 0..3)),
                 proptest::option::of(text()),
@@ -288,37 +296,48 @@ mod tests {
             .prop_map(
                 |(
                     (name, namespace, hostname, backend),
-                    (labels, annotations, selector),
+                    (tags, proxy_group, proxy_class),
+                    selector,
                     ports,
                     (families, policy, backend_port),
                 )| {
-                    let ports: Vec<Value> = ports
-                        .into_iter()
-                        .map(|(name, port, target)| {
-                            let mut p = serde_json::Map::new();
-                            if let Some(name) = name {
-                                p.insert("name".into(), name.into());
-                            }
-                            p.insert("port".into(), port.into());
-                            p.insert("targetPort".into(), target);
-                            p.insert("protocol".into(), "TCP".into());
-                            Value::Object(p)
-                        })
-                        .collect();
-                    json!({
-                        "service": {"name": name, "namespace": namespace, "hostname": hostname,
-                                    "backend": {"name": backend, "port": backend_port}},
-                        "objectName": format!("{name}-ts-lb"),
-                        "labels": labels,
-                        "annotations": annotations,
-                        "loadBalancerClass": "tailscale",
-                        "ingressClassName": "tailscale",
-                        "selector": selector,
-                        "ports": ports,
-                        "ipFamilies": families,
-                        "ipFamilyPolicy": policy,
-                        "backendPort": backend_port,
-                    })
+                    let at = Location::start_of(&Arc::from("values.yaml"));
+                    let service = Service {
+                        name,
+                        location: at.clone(),
+                        namespace,
+                        mode: Mode::Direct,
+                        hostname,
+                        tags,
+                        proxy_group,
+                        proxy_class,
+                        backend: Backend {
+                            name: backend,
+                            port: backend_port.clone(),
+                            ports: vec![backend_port],
+                            location: at,
+                        },
+                        selector: None,
+                        target_port: None,
+                        preset: None,
+                        release: None,
+                    };
+                    let mut ip = serde_json::Map::new();
+                    if let Some(families) = families {
+                        ip.insert("ipFamilies".into(), families.into());
+                    }
+                    if let Some(policy) = policy {
+                        ip.insert("ipFamilyPolicy".into(), policy.into());
+                    }
+                    let backing = Backing {
+                        selector,
+                        ip,
+                        ports: ports
+                            .into_iter()
+                            .map(|(name, port, target)| BackingPort { name, port, target })
+                            .collect(),
+                    };
+                    (service, backing)
                 },
             )
     }
@@ -327,20 +346,29 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
         /// The direct objects are what the embedded templates render and
-        /// read back: editing a template without `direct.rs` (or the
-        /// reverse) fails here.
+        /// read back, in the canonical form every object takes: editing a
+        /// template without `direct.rs` (or the reverse) fails here.
         #[test]
-        fn direct_objects_equal_rendered_ones(context in context()) {
+        fn direct_objects_equal_rendered_ones((service, backing) in planned()) {
             let templates = Templates::new(None);
-            for name in ["direct.yaml", "ingress.yaml"] {
-                let rendered = templates.render_text(name, &context, "services.x").unwrap();
+            let exposures = [
+                Exposure { service: 0, template: "direct.yaml", fields: Fields::Direct { service: &service, backing: &backing } },
+                Exposure { service: 0, template: "ingress.yaml", fields: Fields::Ingress { service: &service } },
+            ];
+            for exposure in &exposures {
+                let rendered = templates
+                    .render_text(exposure.template, &exposure.context(), &exposure.key_path())
+                    .unwrap();
                 prop_assert_eq!(rendered.len(), 1);
-                let direct = crate::direct::object(name, context.clone());
-                prop_assert_eq!(&direct, &rendered[0].object, "{}", name);
+                let text_object = manifest::canonical(rendered[0].object.clone());
+                let direct = crate::direct::object_of(exposure);
+                // Already canonical, and the canonical form of the template's.
+                prop_assert_eq!(&manifest::canonical(direct.clone()), &direct);
+                prop_assert_eq!(&direct, &text_object, "{}", exposure.template);
                 // The bytes written out are the same too.
-                prop_assert_eq!(yaml::emit(&direct), yaml::emit(&rendered[0].object));
-                let via = templates.render_named(name, context.clone(), "services.x").unwrap();
-                prop_assert_eq!(&via[0].object, &rendered[0].object);
+                prop_assert_eq!(yaml::emit(&direct), yaml::emit(&text_object));
+                let via = templates.render(exposure).unwrap();
+                prop_assert_eq!(&via[0].object, &direct);
                 prop_assert_eq!(&via[0].location, &rendered[0].location);
             }
         }

@@ -88,7 +88,8 @@ fn repaired(run: &generate::Run, request: &Request) -> Vec<Diagnostic> {
         default_namespace: run.values.defaults.namespace.clone(),
         operator_version: request.operator_version,
     };
-    gate::run(&items, &run.values, &options)
+    let ids = items.iter().map(Item::id).collect();
+    gate::run(&items, ids, &run.values, &options)
         .into_iter()
         .filter(|f| matches!(f.severity, Severity::Error | Severity::Warning))
         .filter(|f| {

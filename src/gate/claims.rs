@@ -304,7 +304,12 @@ pub fn container_ports(workload: &Value) -> Vec<ContainerPort> {
     };
     containers
         .iter()
-        .flat_map(|c| at(c, &["ports"]).as_array().map(Vec::as_slice).unwrap_or_default())
+        .flat_map(|c| {
+            at(c, &["ports"])
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+        })
         .filter_map(|p| {
             Some(ContainerPort {
                 name: at(p, &["name"]).as_str().map(str::to_string),
@@ -330,8 +335,16 @@ pub fn ingress_backends(object: &Value) -> BTreeSet<String> {
     if let Some(name) = at(object, &["spec", "defaultBackend", "service", "name"]).as_str() {
         names.insert(name.to_string());
     }
-    for rule in at(object, &["spec", "rules"]).as_array().into_iter().flatten() {
-        for path in at(rule, &["http", "paths"]).as_array().into_iter().flatten() {
+    for rule in at(object, &["spec", "rules"])
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for path in at(rule, &["http", "paths"])
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             if let Some(name) = at(path, &["backend", "service", "name"]).as_str() {
                 names.insert(name.to_string());
             }

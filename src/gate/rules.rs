@@ -59,7 +59,12 @@ struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    fn new(items: &'a [Item], values: &'a Values, options: &'a Options) -> Context<'a> {
+    fn new(
+        items: &'a [Item],
+        ids: Vec<Identity>,
+        values: &'a Values,
+        options: &'a Options,
+    ) -> Context<'a> {
         let mut services_by_name: HashMap<&str, Vec<usize>> = HashMap::default();
         let mut workloads_by_namespace: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, item) in items.iter().enumerate() {
@@ -71,7 +76,9 @@ impl<'a> Context<'a> {
                 services_by_name.entry(name).or_default().push(i);
             }
             if claims::pod_template(object).is_some() {
-                let ns = at(object, &["metadata", "namespace"]).as_str().unwrap_or_default();
+                let ns = at(object, &["metadata", "namespace"])
+                    .as_str()
+                    .unwrap_or_default();
                 workloads_by_namespace.entry(ns).or_default().push(i);
             }
         }
@@ -84,7 +91,7 @@ impl<'a> Context<'a> {
         }
         Context {
             items,
-            ids: items.iter().map(Item::id).collect(),
+            ids,
             values,
             options,
             services_by_name,
@@ -245,8 +252,15 @@ impl<'a> Context<'a> {
 }
 
 /// Applies every rule; findings come sorted by severity, code and place.
-pub fn run(items: &[Item], values: &Values, options: &Options) -> Vec<Diagnostic> {
-    let context = Context::new(items, values, options);
+/// `ids` holds each item's identity, in the same order.
+pub fn run(
+    items: &[Item],
+    ids: Vec<Identity>,
+    values: &Values,
+    options: &Options,
+) -> Vec<Diagnostic> {
+    debug_assert_eq!(items.len(), ids.len());
+    let context = Context::new(items, ids, values, options);
     let exposures: Vec<Exposure> = (0..items.len())
         .filter_map(|i| context.exposure(i))
         .collect();
@@ -746,20 +760,24 @@ fn api_server_rules(
         );
     }
     let maps: [(&str, &Value, bool); 4] = [
-        ("/metadata/labels", &at(object, &["metadata", "labels"]), true),
+        (
+            "/metadata/labels",
+            at(object, &["metadata", "labels"]),
+            true,
+        ),
         (
             "/metadata/annotations",
-            &at(object, &["metadata", "annotations"]),
+            at(object, &["metadata", "annotations"]),
             false,
         ),
         (
             "/spec/template/metadata/labels",
-            &at(object, &["spec", "template", "metadata", "labels"]),
+            at(object, &["spec", "template", "metadata", "labels"]),
             true,
         ),
         (
             "/spec/selector/matchLabels",
-            &at(object, &["spec", "selector", "matchLabels"]),
+            at(object, &["spec", "selector", "matchLabels"]),
             true,
         ),
     ];

@@ -49,7 +49,9 @@ struct Reader<'a, 'f> {
 /// Every document of `text`, or `None` to leave it to the event reader.
 pub fn parse(text: &str, file: &Arc<str>) -> Option<Vec<Node>> {
     if text.len() > MAX_INPUT_BYTES
-        || !text.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
+        || !text
+            .bytes()
+            .all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
     {
         return None;
     }
@@ -427,7 +429,9 @@ impl<'a> Reader<'a, '_> {
                 {
                     *i += 1;
                 }
-                let scalar = std::str::from_utf8(&bytes[start..*i]).ok()?.trim_end_matches(' ');
+                let scalar = std::str::from_utf8(&bytes[start..*i])
+                    .ok()?
+                    .trim_end_matches(' ');
                 // `:` and `#` inside flow scalars are left to the others.
                 if scalar.contains([':', '#']) || !plain_in_block(scalar) {
                     return None;
@@ -455,8 +459,8 @@ fn plain_in_block(scalar: &str) -> bool {
     let Some(&first) = bytes.first() else {
         return false;
     };
-    let starts_well = !indicator(first)
-        || (first == b'-' && bytes.get(1).is_some_and(|&b| b != b' '));
+    let starts_well =
+        !indicator(first) || (first == b'-' && bytes.get(1).is_some_and(|&b| b != b' '));
     starts_well && !scalar.contains(": ") && !scalar.ends_with(':') && !scalar.contains('#')
 }
 
@@ -476,8 +480,9 @@ mod tests {
         let Some(lines) = parse(text, &file()) else {
             return Ok(false);
         };
-        let full = super::super::parse_documents_fully(text, &file())
-            .map_err(|e| format!("the full reader refused what the line reader read: {e}\n{text}"))?;
+        let full = super::super::parse_documents_fully(text, &file()).map_err(|e| {
+            format!("the full reader refused what the line reader read: {e}\n{text}")
+        })?;
         if lines != full {
             return Err(format!("lines {lines:#?}\nfull {full:#?}\n{text}"));
         }
@@ -543,10 +548,7 @@ mod tests {
             "k:\n- - a\n",
             "k: n\n",
         ] {
-            assert!(
-                parse(text, &file()).is_none(),
-                "read {text:?}"
-            );
+            assert!(parse(text, &file()).is_none(), "read {text:?}");
             // And the full reader still has its say.
             let _ = super::super::parse_documents_fully(text, &file());
         }
