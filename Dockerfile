@@ -17,6 +17,11 @@
 FROM rust:1.95-slim-bookworm AS build
 ARG TARGETARCH
 WORKDIR /src
+# musl-gcc compiles mimalloc's C sources (the allocator, src/guard.rs) for
+# the musl target.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends musl-tools=1.2.3-1 \
+    && rm -rf /var/lib/apt/lists/*
 RUN case "${TARGETARCH}" in \
       amd64) echo x86_64-unknown-linux-musl > /rust-target ;; \
       arm64) echo aarch64-unknown-linux-musl > /rust-target ;; \

@@ -8,10 +8,18 @@
 //! output at that point (the stream is printed only after every step), and
 //! no child is running (helm finished before templates render).
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use crate::signals;
+
+/// The allocator underneath: mimalloc. A run allocates a few hundred small
+/// blocks per service (JSON maps, strings) and frees them all; mimalloc's
+/// free lists take a quarter to a third off the time of the C library's
+/// allocator at 1,000 and 10,000 services (bench/README.md). Built without
+/// its transparent-huge-page advice (`no_thp`), which would make a short
+/// run's resident memory jump 2 MiB at a time.
+static BASE: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// What one render may allocate beyond what the process held before it.
 pub const MAX_RENDER_BYTES: usize = 256 * 1024 * 1024;
@@ -30,7 +38,7 @@ static MEMORY_LEN: AtomicUsize = AtomicUsize::new(0);
 static SIGNAL_MESSAGE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
 static SIGNAL_LEN: AtomicUsize = AtomicUsize::new(0);
 
-/// The process's allocator: the system's, watched while armed.
+/// The process's allocator: mimalloc, watched while armed.
 pub struct Guard;
 
 #[cold]
@@ -81,7 +89,7 @@ unsafe impl GlobalAlloc for Guard {
             watch(layout.size());
         }
         // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
+        unsafe { BASE.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
@@ -89,7 +97,7 @@ unsafe impl GlobalAlloc for Guard {
             watch(layout.size());
         }
         // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc_zeroed(layout) }
+        unsafe { BASE.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -97,7 +105,7 @@ unsafe impl GlobalAlloc for Guard {
             GROWTH.fetch_sub(layout.size() as isize, Ordering::Relaxed);
         }
         // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { BASE.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -109,7 +117,7 @@ unsafe impl GlobalAlloc for Guard {
             }
         }
         // SAFETY: forwarded with the caller's pointer, layout and size.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        unsafe { BASE.realloc(ptr, layout, new_size) }
     }
 }
 
