@@ -30,6 +30,21 @@ pub(crate) const AMBIGUOUS: &[&str] = &[
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
 ];
 
+/// Bytes a certainly-plain scalar may hold after its first letter.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'/');
+        b += 1;
+    }
+    table
+};
+
+/// The longest word of [`AMBIGUOUS`] (a test holds the two together).
+pub(crate) const LONGEST_AMBIGUOUS: usize = 5;
+
 /// Whether `text` is certainly written plain, in key and in value
 /// position: it starts with a letter, holds only letters, digits and
 /// `-._/`, and is no word a reader would resolve. Anything else goes to
@@ -37,23 +52,16 @@ pub(crate) const AMBIGUOUS: &[&str] = &[
 fn plain(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.first().is_some_and(u8::is_ascii_alphabetic)
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'/'))
-        && !AMBIGUOUS.iter().any(|w| w.eq_ignore_ascii_case(text))
+        && bytes.iter().all(|&b| PLAIN[usize::from(b)])
+        && (bytes.len() > LONGEST_AMBIGUOUS
+            || !AMBIGUOUS.iter().any(|w| w.eq_ignore_ascii_case(text)))
 }
 
-/// Whether the writer lays out every node of `value` itself.
-fn supported(value: &Value) -> bool {
-    match value {
-        Value::Null | Value::Bool(_) => true,
-        Value::Number(n) => n.is_i64() || n.is_u64(),
-        Value::String(s) => !s.contains(['\n', '\r']),
-        Value::Array(items) => items.iter().all(supported),
-        Value::Object(map) => map
-            .iter()
-            .all(|(k, v)| !k.contains(['\n', '\r']) && supported(v)),
-    }
+/// What the writer leaves to serde-saphyr's document layout: a line
+/// break in a string (a block scalar's layout depends on its place) and a
+/// number that is not an integer.
+fn unusual_string(text: &str) -> bool {
+    text.bytes().any(|b| b == b'\n' || b == b'\r')
 }
 
 /// Writes documents, remembering how each distinct string is spelled.
@@ -62,6 +70,9 @@ pub struct Writer<'a> {
     values: FxHashMap<String, String>,
     keys: FxHashMap<String, String>,
     out: String,
+    /// Set when the document being written holds a node the writer leaves
+    /// to serde-saphyr; the document is then written again by it.
+    unusual: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -71,15 +82,15 @@ impl<'a> Writer<'a> {
             values: FxHashMap::default(),
             keys: FxHashMap::default(),
             out: String::new(),
+            unusual: false,
         }
     }
 
     /// Appends one document (without `---`), ending with a newline.
     pub fn document(&mut self, value: &Value) {
-        if !supported(value) {
-            self.out.push_str(&self.fallback.document(value));
-            return;
-        }
+        // Written optimistically: nearly every document is the writer's.
+        let start = self.out.len();
+        self.unusual = false;
         match value {
             Value::Object(map) if !map.is_empty() => self.map_entries(map, 0, false),
             Value::Array(items) if !items.is_empty() => self.seq_items(items, 0, false),
@@ -87,6 +98,10 @@ impl<'a> Writer<'a> {
                 self.inline(value);
                 self.out.push('\n');
             }
+        }
+        if self.unusual {
+            self.out.truncate(start);
+            self.out.push_str(&self.fallback.document(value));
         }
     }
 
@@ -112,11 +127,14 @@ impl<'a> Writer<'a> {
             Value::Bool(true) => self.out.push_str("true"),
             Value::Bool(false) => self.out.push_str("false"),
             Value::Number(n) => {
+                self.unusual |= !(n.is_i64() || n.is_u64());
                 let _ = write!(self.out, "{n}");
             }
             Value::String(s) => {
                 if plain(s) {
                     self.out.push_str(s);
+                } else if unusual_string(s) {
+                    self.unusual = true;
                 } else {
                     let spelled = match self.values.get(s.as_str()) {
                         Some(spelled) => spelled,
@@ -136,6 +154,10 @@ impl<'a> Writer<'a> {
     fn key(&mut self, key: &str) {
         if plain(key) {
             self.out.push_str(key);
+            return;
+        }
+        if unusual_string(key) {
+            self.unusual = true;
             return;
         }
         let spelled = match self.keys.get(key) {
@@ -376,9 +398,6 @@ mod tests {
         let doc = json!({"apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "t-ts-lb", "labels": {"app.kubernetes.io/name": "yes"}},
             "spec": {"ports": [{"port": 443, "targetPort": "https"}], "selector": {}}});
-        assert!(supported(&doc));
-        assert!(!supported(&json!({"a": "two\nlines"})));
-        assert!(!supported(&json!({"a": 1.5})));
         struct Refuse;
         impl Fallback for Refuse {
             fn value(&self, text: &str) -> String {
@@ -397,5 +416,42 @@ mod tests {
             writer.finish(),
             "apiVersion: v1\nkind: Service\nmetadata:\n  name: t-ts-lb\n  labels:\n    app.kubernetes.io/name: \"yes\"\nspec:\n  ports:\n  - port: 443\n    targetPort: https\n  selector: {}\n"
         );
+    }
+
+    #[test]
+    fn the_longest_ambiguous_word_is_known() {
+        assert_eq!(
+            AMBIGUOUS.iter().map(|w| w.len()).max(),
+            Some(LONGEST_AMBIGUOUS)
+        );
+    }
+
+    /// A document with a line break in a string or a float is written by
+    /// the serializer as a whole, even when the writer had started on it.
+    #[test]
+    fn an_unusual_document_is_written_again_by_the_serializer() {
+        struct Whole;
+        impl Fallback for Whole {
+            fn value(&self, text: &str) -> String {
+                format!("'{text}'")
+            }
+            fn key(&self, text: &str) -> String {
+                format!("'{text}'")
+            }
+            fn document(&self, _: &Value) -> String {
+                "WHOLE\n".to_string()
+            }
+        }
+        for unusual in [
+            json!({"a": 1, "b": "two\nlines", "c": 2}),
+            json!({"a": {"b": [1, 2.5]}}),
+            json!({"a": 1, "x\ry": 2}),
+        ] {
+            let mut writer = Writer::new(&Whole);
+            writer.document(&json!({"first": 1}));
+            writer.separator();
+            writer.document(&unusual);
+            assert_eq!(writer.finish(), "first: 1\n---\nWHOLE\n", "{unusual}");
+        }
     }
 }

@@ -46,9 +46,10 @@ pub fn dns1123_label(s: &str) -> Result<(), String> {
             s.len()
         ));
     }
+    // Bytes: a character outside ASCII fails as its bytes do.
     if !s
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
     {
         return Err("may contain only lower-case letters, digits and '-'".into());
     }
@@ -107,9 +108,10 @@ pub fn port_name(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 15 {
         return Err("must be 1 to 15 characters long".into());
     }
+    // Bytes: a character outside ASCII fails as its bytes do.
     if !s
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
     {
         return Err("may contain only lower-case letters, digits and '-'".into());
     }
@@ -132,8 +134,8 @@ fn label_name(s: &str) -> Result<(), String> {
         ));
     }
     if !s
-        .chars()
-        .all(|c| is_alnum(c) || c == '-' || c == '_' || c == '.')
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.')
     {
         return Err("may contain only letters, digits, '-', '_' and '.'".into());
     }

@@ -13,7 +13,7 @@ use rustc_hash::FxHashSet;
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::{Key, MAX_DEPTH, MAX_INPUT_BYTES, Node, NodeValue, structure_budget};
-use crate::emit::AMBIGUOUS;
+use crate::emit::{AMBIGUOUS, LONGEST_AMBIGUOUS};
 use crate::location::Location;
 
 /// Whether a plain scalar is certainly a string: every number YAML knows
@@ -23,7 +23,8 @@ pub(super) fn certainly_string(text: &str) -> bool {
     text.as_bytes()
         .first()
         .is_some_and(|b| !(b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'~')))
-        && !AMBIGUOUS.iter().any(|w| w.eq_ignore_ascii_case(text))
+        && (text.len() > LONGEST_AMBIGUOUS
+            || !AMBIGUOUS.iter().any(|w| w.eq_ignore_ascii_case(text)))
 }
 
 /// A plain scalar's type, when it is certain without the full resolver.

@@ -294,10 +294,23 @@ impl<'a> Reader<'a, '_> {
             b'{' | b'[' => self.flow(bytes, &mut i, number, column, 0)?,
             b'"' | b'\'' => self.quoted(bytes, &mut i, number, column)?,
             _ => {
-                // A plain scalar runs to a comment or the end of the line.
-                let end = text.find(" #").unwrap_or(text.len());
+                // A plain scalar runs to a comment (` #`) or the end of the
+                // line; another `#`, a `: ` or a final `:` is left to the
+                // others (a key, or YAML's finer rules).
+                let mut end = bytes.len();
+                for (i, &b) in bytes.iter().enumerate() {
+                    match b {
+                        b'#' if i > 0 && bytes[i - 1] == b' ' => {
+                            end = i;
+                            break;
+                        }
+                        b'#' => return None,
+                        b':' if bytes.get(i + 1).is_none_or(|&b| b == b' ') => return None,
+                        _ => {}
+                    }
+                }
                 let scalar = text[..end].trim_end_matches(' ');
-                if !plain_in_block(scalar) {
+                if !starts_plain(scalar) {
                     return None;
                 }
                 return Some(Node {
@@ -433,7 +446,7 @@ impl<'a> Reader<'a, '_> {
                     .ok()?
                     .trim_end_matches(' ');
                 // `:` and `#` inside flow scalars are left to the others.
-                if scalar.contains([':', '#']) || !plain_in_block(scalar) {
+                if scalar.bytes().any(|b| b == b':' || b == b'#') || !starts_plain(scalar) {
                     return None;
                 }
                 Some(Node {
@@ -451,17 +464,14 @@ fn skip_spaces(bytes: &[u8], i: &mut usize) {
     }
 }
 
-/// A plain scalar this reader reads on one line of block context: it does
-/// not start with an indicator and holds no `: ` or `#` (and does not end
-/// in `:`), so it neither continues as a key nor hides a comment.
-fn plain_in_block(scalar: &str) -> bool {
+/// Whether a scalar may start plain here: not empty, and not with an
+/// indicator (a `-` followed by more than a space starts `-3` or `-x`).
+fn starts_plain(scalar: &str) -> bool {
     let bytes = scalar.as_bytes();
     let Some(&first) = bytes.first() else {
         return false;
     };
-    let starts_well =
-        !indicator(first) || (first == b'-' && bytes.get(1).is_some_and(|&b| b != b' '));
-    starts_well && !scalar.contains(": ") && !scalar.ends_with(':') && !scalar.contains('#')
+    !indicator(first) || (first == b'-' && bytes.get(1).is_some_and(|&b| b != b' '))
 }
 
 #[cfg(test)]
