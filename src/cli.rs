@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use argocd_tailscale_plugin::argocd::{self, ProcessEnv};
-use argocd_tailscale_plugin::generate::Format;
+use argocd_tailscale_plugin::generate::{self, Format};
 use argocd_tailscale_plugin::repo::Repo;
 use argocd_tailscale_plugin::values::{self, Source};
 use argocd_tailscale_plugin::{apps, escape};
@@ -152,10 +152,10 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
         OutputFormat::Yaml => Format::Yaml,
         OutputFormat::Json => Format::Json,
     };
-    let output = apps::generate(&request)?;
+    let (objects, report) = apps::objects(&request)?;
     Ok(Printed {
-        stdout: output.text,
-        stderr: output.report.lines(),
+        stdout: generate::print(&request, objects),
+        stderr: report.lines(),
         found: false,
     })
 }

@@ -594,14 +594,28 @@ fn refuse_errors(findings: &[Diagnostic]) -> Result<()> {
 pub fn output(request: &Request, objects: Vec<Value>, report: Report) -> Output {
     let text = match request.format {
         Format::Yaml => yaml::emit_stream(&objects),
-        Format::Json => objects
-            .iter()
-            .map(|o| escape::json(serde_json::to_string(o).expect("JSON values serialize")) + "\n")
-            .collect(),
+        Format::Json => json_lines(objects.iter()),
     };
     Output {
         objects,
         text,
         report,
     }
+}
+
+/// The printed form of accepted objects, for a caller that needs only the
+/// text: each object is dropped once written.
+pub fn print(request: &Request, objects: Vec<Value>) -> String {
+    match request.format {
+        Format::Yaml => yaml::emit_stream_owned(objects),
+        Format::Json => json_lines(objects.into_iter()),
+    }
+}
+
+fn json_lines<V: std::borrow::Borrow<Value>>(objects: impl Iterator<Item = V>) -> String {
+    objects
+        .map(|o| {
+            escape::json(serde_json::to_string(o.borrow()).expect("JSON values serialize")) + "\n"
+        })
+        .collect()
 }

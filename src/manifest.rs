@@ -112,13 +112,12 @@ pub fn check_shape(object: &Value) -> Result<(), String> {
         );
     };
     for field in ["apiVersion", "kind"] {
-        match map.get(field) {
+        match get_in(map, field) {
             Some(Value::String(s)) if !s.is_empty() => {}
             _ => return Err(format!("an object has no `{field}` string")),
         }
     }
-    let name = map
-        .get("metadata")
+    let name = get_in(map, "metadata")
         .and_then(|m| get(m, "name"))
         .and_then(Value::as_str);
     if name.is_none_or(str::is_empty) {
@@ -132,13 +131,13 @@ pub fn check_shape(object: &Value) -> Result<(), String> {
 pub fn check(object: &Value) -> Result<(), String> {
     check_shape(object)?;
     let map = object.as_object().expect("checked above");
-    if map.contains_key("status") {
+    if get_in(map, "status").is_some() {
         return Err(
             "an object renders `status`, which the cluster (here: the Tailscale operator) owns"
                 .into(),
         );
     }
-    let metadata = &map["metadata"];
+    let metadata = at(object, &["metadata"]);
     if get(metadata, "finalizers").is_some() {
         return Err("an object renders `metadata.finalizers`; the operator adds its own, and an explicit list would strip it".into());
     }

@@ -619,6 +619,19 @@ pub fn emit_stream(values: &[Value]) -> String {
     writer.finish()
 }
 
+/// [`emit_stream`], dropping each value once it is written: the text
+/// grows as the objects go, so the two never take their full size at once.
+pub fn emit_stream_owned(values: Vec<Value>) -> String {
+    let mut writer = crate::emit::Writer::new(&Saphyr);
+    for (i, value) in values.into_iter().enumerate() {
+        if i > 0 {
+            writer.separator();
+        }
+        writer.document(&value);
+    }
+    writer.finish()
+}
+
 /// serde-saphyr's spelling of a document, for the differential test of
 /// the direct writer.
 #[cfg(test)]
