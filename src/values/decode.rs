@@ -5,8 +5,8 @@
 //! "did you mean", and rules about a key sit next to where it is read.
 
 use super::fields::{
-    boolean, checked, field, invalid, join, mapping, port, proxy_group, selector, string, suggest,
-    tags,
+    Index, boolean, checked, field, invalid, join, mapping, port, proxy_group, selector, string,
+    suggest, tags,
 };
 use super::shape;
 use super::{Backend, Defaults, Mode, PortRef, Service, Values};
@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::names;
 use crate::report::Finding;
 use crate::yaml::{Key, Node, NodeValue};
+use std::fmt::Display;
 
 /// Longest service key whose `<key>-ts-lb` is still a 63-character Service name.
 const MAX_DIRECT_KEY: usize = names::MAX_LABEL - "-ts-lb".len();
@@ -40,7 +41,7 @@ fn defaults(node: &Node) -> Result<Defaults> {
 
 const NAMESPACE_HINT: &str = "a namespace is a DNS-1123 label: lower-case letters, digits and '-'";
 
-fn mode(entries: &[(Key, Node)], path: &str) -> Result<Mode> {
+fn mode(entries: &[(Key, Node)], path: &(impl Display + ?Sized)) -> Result<Mode> {
     let direct = field(entries, "direct")
         .map(|n| Ok::<_, Error>((boolean(n, &join(path, "direct"))?, n)))
         .transpose()?;
@@ -88,7 +89,7 @@ fn mode(entries: &[(Key, Node)], path: &str) -> Result<Mode> {
     }
 }
 
-fn backend(node: &Node, path: &str) -> Result<Backend> {
+fn backend(node: &Node, path: &(impl Display + ?Sized)) -> Result<Backend> {
     let entries = mapping(node, path, &shape::BACKEND)?;
     let name_node = field(entries, "name").ok_or_else(|| {
         invalid(&node.location, path, "backend has no name")
@@ -115,11 +116,11 @@ fn backend(node: &Node, path: &str) -> Result<Backend> {
             }
             let mut out: Vec<PortRef> = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                let one = port(item, &format!("{p}[{i}]"))?;
+                let one = port(item, &Index(&p, i))?;
                 if out.contains(&one) {
                     return Err(invalid(
                         &item.location,
-                        &format!("{p}[{i}]"),
+                        &Index(&p, i),
                         format!("port {one} is listed twice"),
                     )
                     .hint("list each port once"));
@@ -161,7 +162,7 @@ fn service(
     defaults: &Defaults,
     warnings: &mut Vec<Finding>,
 ) -> Result<Option<Service>> {
-    let path = format!("services.{}", key.name);
+    let path = join("services", &key.name);
     let entries = mapping(node, &path, &shape::SERVICE)?;
     if let Some(n) = field(entries, "enabled")
         && !boolean(n, &join(&path, "enabled"))?

@@ -2,6 +2,7 @@
 //! value or an error that names file, line, column and key path.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Display};
 
 use super::PortRef;
 use super::shape::Object;
@@ -10,21 +11,45 @@ use crate::location::Location;
 use crate::names;
 use crate::yaml::{Key, Node, NodeValue};
 
-pub(super) fn invalid(node_location: &Location, path: &str, message: impl Into<String>) -> Error {
+pub(super) fn invalid(
+    node_location: &Location,
+    path: &(impl Display + ?Sized),
+    message: impl Into<String>,
+) -> Error {
     Error::new(ErrorKind::Values, message)
         .at(node_location.clone())
-        .key(path)
+        .key(path.to_string())
 }
 
-pub(super) fn type_hint(path: &str) -> String {
+pub(super) fn type_hint(path: &(impl Display + ?Sized)) -> String {
     format!("see the values reference in the README for the shape of `{path}`")
 }
 
-pub(super) fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
+/// `path.key`, spelled only when an error names it: most fields are read
+/// without one, and a run reads thousands.
+pub(super) fn join<'a, P: Display + ?Sized>(path: &'a P, key: &'a str) -> Join<'a, P> {
+    Join(path, key)
+}
+
+pub(super) struct Join<'a, P: ?Sized>(&'a P, &'a str);
+
+impl<P: Display + ?Sized> Display for Join<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parent = self.0.to_string();
+        if parent.is_empty() {
+            f.write_str(self.1)
+        } else {
+            write!(f, "{parent}.{}", self.1)
+        }
+    }
+}
+
+/// `path[index]`, spelled only when an error names it.
+pub(super) struct Index<'a, P: ?Sized>(pub(super) &'a P, pub(super) usize);
+
+impl<P: Display + ?Sized> Display for Index<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
     }
 }
 
@@ -42,7 +67,11 @@ pub(super) fn suggest<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
 
 /// The entries of a mapping node, after refusing keys its shape does not
 /// have.
-pub(super) fn mapping<'a>(node: &'a Node, path: &str, shape: &Object) -> Result<&'a [(Key, Node)]> {
+pub(super) fn mapping<'a>(
+    node: &'a Node,
+    path: &(impl Display + ?Sized),
+    shape: &Object,
+) -> Result<&'a [(Key, Node)]> {
     let Some(entries) = node.as_map() else {
         return Err(invalid(
             &node.location,
@@ -73,7 +102,7 @@ pub(super) fn field<'a>(entries: &'a [(Key, Node)], name: &str) -> Option<&'a No
     entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v)
 }
 
-pub(super) fn string(node: &Node, path: &str) -> Result<String> {
+pub(super) fn string(node: &Node, path: &(impl Display + ?Sized)) -> Result<String> {
     match &node.value {
         NodeValue::Str(s) => Ok(s.clone()),
         _ => Err(invalid(
@@ -85,7 +114,7 @@ pub(super) fn string(node: &Node, path: &str) -> Result<String> {
     }
 }
 
-pub(super) fn boolean(node: &Node, path: &str) -> Result<bool> {
+pub(super) fn boolean(node: &Node, path: &(impl Display + ?Sized)) -> Result<bool> {
     match &node.value {
         NodeValue::Bool(b) => Ok(*b),
         NodeValue::Str(s)
@@ -108,7 +137,7 @@ pub(super) fn boolean(node: &Node, path: &str) -> Result<bool> {
 
 pub(super) fn checked(
     node: &Node,
-    path: &str,
+    path: &(impl Display + ?Sized),
     rule: fn(&str) -> Result<(), String>,
     what: &str,
 ) -> Result<String> {
@@ -119,7 +148,7 @@ pub(super) fn checked(
     Ok(value)
 }
 
-pub(super) fn port(node: &Node, path: &str) -> Result<PortRef> {
+pub(super) fn port(node: &Node, path: &(impl Display + ?Sized)) -> Result<PortRef> {
     match &node.value {
         NodeValue::Int(n) if (1..=65535).contains(n) => Ok(PortRef::Number(*n as u16)),
         NodeValue::UInt(n) if (1..=65535).contains(n) => Ok(PortRef::Number(*n as u16)),
@@ -162,12 +191,12 @@ pub(super) const PORT_HINT: &str =
 pub(super) const LABEL_HINT: &str = "label keys and values have at most 63 characters: letters, digits, '-', '_' and '.', starting and ending alphanumeric";
 
 /// Tags as a list, or as the operator's comma-separated annotation string.
-pub(super) fn tags(node: &Node, path: &str) -> Result<Vec<String>> {
+pub(super) fn tags(node: &Node, path: &(impl Display + ?Sized)) -> Result<Vec<String>> {
     let items: Vec<(String, &Location)> = match &node.value {
         NodeValue::Seq(items) => items
             .iter()
             .enumerate()
-            .map(|(i, item)| Ok((string(item, &format!("{path}[{i}]"))?, &item.location)))
+            .map(|(i, item)| Ok((string(item, &Index(path, i))?, &item.location)))
             .collect::<Result<_>>()?,
         NodeValue::Str(s) => s
             .split(',')
@@ -201,7 +230,7 @@ pub(super) fn tags(node: &Node, path: &str) -> Result<Vec<String>> {
 
 /// `""` means "no ProxyGroup" (the operator ignores a Service whose
 /// `proxy-group` annotation is empty, so it is never rendered).
-pub(super) fn proxy_group(node: &Node, path: &str) -> Result<Option<String>> {
+pub(super) fn proxy_group(node: &Node, path: &(impl Display + ?Sized)) -> Result<Option<String>> {
     let value = string(node, path)?;
     if value.is_empty() {
         return Ok(None);
@@ -217,7 +246,10 @@ pub(super) fn proxy_group(node: &Node, path: &str) -> Result<Option<String>> {
     Ok(Some(value))
 }
 
-pub(super) fn selector(node: &Node, path: &str) -> Result<BTreeMap<String, String>> {
+pub(super) fn selector(
+    node: &Node,
+    path: &(impl Display + ?Sized),
+) -> Result<BTreeMap<String, String>> {
     let Some(entries) = node.as_map() else {
         return Err(invalid(
             &node.location,
@@ -238,7 +270,7 @@ pub(super) fn selector(node: &Node, path: &str) -> Result<BTreeMap<String, Strin
     }
     let mut out = BTreeMap::new();
     for (key, value) in entries {
-        let key_path = format!("{path}.{}", key.name);
+        let key_path = join(path, &key.name);
         names::label_key(&key.name).map_err(|why| {
             invalid(
                 &key.location,
@@ -276,7 +308,7 @@ pub(super) fn selector(node: &Node, path: &str) -> Result<BTreeMap<String, Strin
 pub(super) fn optional_string(
     entries: &[(Key, Node)],
     key: &str,
-    path: &str,
+    path: &(impl Display + ?Sized),
 ) -> Result<Option<String>> {
     field(entries, key)
         .map(|n| string(n, &join(path, key)))

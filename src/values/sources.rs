@@ -5,6 +5,7 @@
 //! wrote them, so an entry means the same thing whichever `-f` merged it.
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -110,7 +111,7 @@ pub fn base_of(location: &Location) -> PathBuf {
         .unwrap_or_default()
 }
 
-fn list<'a>(node: &'a Node, path: &str) -> Result<&'a [Node]> {
+fn list<'a>(node: &'a Node, path: &(impl Display + ?Sized)) -> Result<&'a [Node]> {
     match &node.value {
         NodeValue::Seq(items) => Ok(items),
         NodeValue::Null => Ok(&[]),
@@ -122,7 +123,7 @@ fn list<'a>(node: &'a Node, path: &str) -> Result<&'a [Node]> {
     }
 }
 
-fn helm(node: &Node, path: &str) -> Result<HelmSource> {
+fn helm(node: &Node, path: &(impl Display + ?Sized)) -> Result<HelmSource> {
     let entries = mapping(node, path, &shape::HELM)?;
     let chart = optional_string(entries, "chart", path)?.ok_or_else(|| {
         invalid(&node.location, path, "helm source has no chart")
@@ -205,7 +206,7 @@ fn image_override(text: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-fn kustomize(node: &Node, path: &str) -> Result<KustomizeSource> {
+fn kustomize(node: &Node, path: &(impl Display + ?Sized)) -> Result<KustomizeSource> {
     let entries = mapping(node, path, &shape::KUSTOMIZE)?;
     let overlay = optional_string(entries, "path", path)?.ok_or_else(|| {
         invalid(&node.location, path, "kustomize source has no path")
@@ -254,7 +255,7 @@ fn kustomize(node: &Node, path: &str) -> Result<KustomizeSource> {
     })
 }
 
-fn directory(node: &Node, path: &str) -> Result<DirectorySource> {
+fn directory(node: &Node, path: &(impl Display + ?Sized)) -> Result<DirectorySource> {
     let entries = mapping(node, path, &shape::DIRECTORY)?;
     let dir = optional_string(entries, "path", path)?.ok_or_else(|| {
         invalid(&node.location, path, "directory source has no path")
@@ -309,7 +310,7 @@ pub fn upstream(node: &Node) -> Result<Vec<Upstream>> {
             Ok(match *kind {
                 "file" => Upstream::File {
                     path: string(n, &key)?,
-                    key_path: key,
+                    key_path: key.to_string(),
                     base: base_of(&n.location),
                     location: n.location.clone(),
                 },
