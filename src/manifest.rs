@@ -210,22 +210,33 @@ pub fn canonical(mut object: Value) -> Value {
         return object;
     };
     front(map, &["apiVersion", "kind", "metadata"]);
-    if let Some(Value::Object(metadata)) = map.get_mut("metadata") {
+    if let Some(Value::Object(metadata)) = get_mut(map, "metadata") {
         front(metadata, &["name", "namespace", "labels", "annotations"]);
-        sort_string_map(metadata.get_mut("labels"));
-        sort_string_map(metadata.get_mut("annotations"));
+        sort_string_map(get_mut(metadata, "labels"));
+        sort_string_map(get_mut(metadata, "annotations"));
     }
-    if let Some(spec) = map.get_mut("spec") {
-        sort_string_map(spec.get_mut("selector"));
-        if let Some(selector) = spec.get_mut("selector") {
-            sort_string_map(selector.get_mut("matchLabels"));
+    if let Some(Value::Object(spec)) = get_mut(map, "spec") {
+        if let Some(Value::Object(selector)) = get_mut(spec, "selector") {
+            sort_string_map(get_mut(selector, "matchLabels"));
         }
-        if let Some(metadata) = spec.get_mut("template").and_then(|t| t.get_mut("metadata")) {
-            sort_string_map(metadata.get_mut("labels"));
-            sort_string_map(metadata.get_mut("annotations"));
+        sort_string_map(get_mut(spec, "selector"));
+        if let Some(Value::Object(template)) = get_mut(spec, "template")
+            && let Some(Value::Object(metadata)) = get_mut(template, "metadata")
+        {
+            sort_string_map(get_mut(metadata, "labels"));
+            sort_string_map(get_mut(metadata, "annotations"));
         }
     }
     object
+}
+
+/// [`get_in`], for changing the value.
+fn get_mut<'a>(map: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
+    if map.len() <= SCAN {
+        map.iter_mut().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        map.get_mut(key)
+    }
 }
 
 #[cfg(test)]

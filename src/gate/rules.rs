@@ -187,13 +187,13 @@ impl<'a> Context<'a> {
 
     fn describe(&self, index: usize, pointers: &[&str]) -> String {
         let by = cause(&self.items[index], self.values, pointers).by;
-        format!("{} ({by})", self.items[index].id())
+        format!("{} ({by})", self.ids[index])
     }
 
     fn names(&self, workloads: &[usize]) -> String {
         workloads
             .iter()
-            .map(|&w| self.items[w].id().to_string())
+            .map(|&w| self.ids[w].to_string())
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -300,7 +300,7 @@ fn asked_first(context: &Context, exposures: &[&Exposure]) -> Vec<usize> {
 fn ways_out(context: &Context, a: &Exposure, b: &Exposure) -> String {
     let upstream_ingress = [a, b].into_iter().find(|e| {
         matches!(context.items[e.item].origin, Origin::Upstream(_))
-            && context.items[e.item].id().kind == "Ingress"
+            && context.ids[e.item].kind == "Ingress"
     });
     let asked = [a, b].into_iter().find_map(|e| {
         matches!(context.items[e.item].origin, Origin::Generated { .. })
@@ -310,7 +310,7 @@ fn ways_out(context: &Context, a: &Exposure, b: &Exposure) -> String {
     match (upstream_ingress, asked) {
         (Some(ingress), Some(service)) => format!(
             "; either turn the chart's {} off (or give it another class) and keep {}, or remove {} from the values and keep the chart's Ingress",
-            context.items[ingress.item].id(),
+            context.ids[ingress.item],
             context.values.services[service].key_path(),
             context.values.services[service].key_path()
         ),
@@ -393,7 +393,7 @@ fn workloads_exposed_twice(context: &Context, exposures: &[Exposure], out: &mut 
                     .iter()
                     .filter(|w| y.contains(w))
                     // Hook Jobs carry the component's labels only while they run.
-                    .filter(|&&w| context.items[w].id().kind != "Job")
+                    .filter(|&&w| context.ids[w].kind != "Job")
                     .copied()
                     .collect(),
                 _ => Vec::new(),
@@ -437,9 +437,11 @@ fn workloads_exposed_twice(context: &Context, exposures: &[Exposure], out: &mut 
 /// TS003–TS006: what an exposure reaches.
 fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
     let item = &context.items[e.item];
-    let is_service = item.id().kind == "Service";
+    let is_service = context.ids[e.item].kind == "Service";
     let selector_pointers: &[&str] = &["/spec/selector", "/metadata/annotations", "/spec/type"];
-    let shown = serde_json::to_string(&at(&item.object, &["spec", "selector"])).unwrap_or_default();
+    // Spelled for a finding only.
+    let shown =
+        || serde_json::to_string(at(&item.object, &["spec", "selector"])).unwrap_or_default();
     if e.service.is_none() && is_service {
         out.push(finding(
             "TS003",
@@ -448,7 +450,7 @@ fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
             CLAIM_POINTERS,
             format!(
                 "{} is exposed on the tailnet, but no service in the values asks for it",
-                item.id()
+                context.ids[e.item]
             ),
         ));
         return;
@@ -464,7 +466,8 @@ fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
                 context.values,
                 selector_pointers,
                 format!(
-                    "selector {shown} matches no workload in namespace {}; the device would answer nothing",
+                    "selector {} matches no workload in namespace {}; the device would answer nothing",
+                    shown(),
                     e.namespace
                 ),
             ));
@@ -487,7 +490,8 @@ fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
                 context.values,
                 selector_pointers,
                 format!(
-                    "selector {shown} reaches {} (component {}), which {} does not select; it selects {} (component {})",
+                    "selector {} reaches {} (component {}), which {} does not select; it selects {} (component {})",
+                    shown(),
                     context.names(&wrong),
                     context
                         .components(&wrong)
@@ -522,7 +526,7 @@ fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
             selector_pointers,
             format!(
                 "{} reaches workloads of components {}: {}",
-                item.id(),
+                context.ids[e.item],
                 components
                     .iter()
                     .map(|c| shown_component(c))
