@@ -17,12 +17,23 @@ use crate::emit::{AMBIGUOUS, LONGEST_AMBIGUOUS};
 use crate::location::Location;
 
 /// Whether a plain scalar is certainly a string: every number YAML knows
-/// starts with a digit, a sign or a dot, and the other types are `~` and
-/// the words of `emit::AMBIGUOUS`.
+/// starts with a digit, a dot, or a sign before a digit or a dot; the
+/// other types are `~` and the words of `emit::AMBIGUOUS` (after a sign,
+/// `inf` and `nan` are left to the full reader too).
 pub(super) fn certainly_string(text: &str) -> bool {
-    text.as_bytes()
-        .first()
-        .is_some_and(|b| !(b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'~')))
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    let starts_as_string = if matches!(first, b'+' | b'-') {
+        bytes.get(1).is_some_and(u8::is_ascii_alphabetic)
+            && !["inf", "nan", "infinity"]
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case(&text[1..]))
+    } else {
+        !(first.is_ascii_digit() || matches!(first, b'.' | b'~'))
+    };
+    starts_as_string
         && (text.len() > LONGEST_AMBIGUOUS
             || !AMBIGUOUS.iter().any(|w| w.eq_ignore_ascii_case(text)))
 }
@@ -213,7 +224,7 @@ mod tests {
             1 => proptest::sample::select(&[
                 "true", "false", "null", "~", "", "True", "NULL", "yes", "no", "on", "0", "7",
                 "-3", "0123", "1_000", "1.5", "1e3", ".inf", "0x1F", "12:30", "2026-11-30",
-                "a b", "a: b", "#x", "- a", "é", "\u{2028}",
+                "a b", "a: b", "#x", "- a", "-v", "+x", "-inf", "+.inf", "-nan", "-Infinity", "-_", "+1", "-.5", "é", "\u{2028}",
             ][..]).prop_map(str::to_string),
             1 => "\\PC{0,8}",
         ]
