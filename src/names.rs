@@ -74,6 +74,9 @@ pub fn dns1035_label(s: &str) -> Result<(), String> {
 /// A DNS-1123 subdomain: dot-separated DNS-1123 labels, at most 253
 /// characters (Ingress and ProxyGroup names, label-key prefixes).
 pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
+    if s.len() <= 253 && is_subdomain(s.as_bytes()) {
+        return Ok(());
+    }
     if s.len() > 253 {
         return Err(format!("is {} characters long, more than 253", s.len()));
     }
@@ -146,9 +149,32 @@ fn label_name(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `s` is dot-separated DNS-1123 labels, in one pass: the
+/// common case, which needs no message (a test holds it to the labels).
+fn is_subdomain(s: &[u8]) -> bool {
+    let (mut part, mut last) = (0, b'.');
+    for &b in s {
+        match b {
+            b'.' if part == 0 || last == b'-' => return false,
+            b'.' => part = 0,
+            b'-' if part == 0 => return false,
+            b'a'..=b'z' | b'0'..=b'9' | b'-' => {
+                part += 1;
+                if part > MAX_LABEL {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        last = b;
+    }
+    part > 0 && last != b'-'
+}
+
 /// A label key: an optional DNS-subdomain prefix and `/`, then a name.
 pub fn label_key(s: &str) -> Result<(), String> {
-    let name = match s.split_once('/') {
+    let slash = s.bytes().position(|b| b == b'/');
+    let name = match slash.map(|at| (&s[..at], &s[at + 1..])) {
         Some((prefix, name)) => {
             dns1123_subdomain(prefix).map_err(|why| format!("prefix {why}"))?;
             name
@@ -223,6 +249,22 @@ pub fn object_name(kind: &str, s: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The one-pass acceptance is the label-by-label rule's.
+        #[test]
+        fn subdomains_are_accepted_as_label_by_label(
+            s in "[a-z0-9.-]{0,70}|[a-zA-Z0-9._/-]{0,12}",
+            // Labels around the 63-character limit.
+            long in proptest::collection::vec("[a-z0-9][a-z0-9-]{60,63}[a-z0-9]", 1..3),
+        ) {
+            for s in [s, long.join(".")] {
+                let by_labels = s.split('.').all(|part| dns1123_label(part).is_ok());
+                prop_assert_eq!(is_subdomain(s.as_bytes()), by_labels, "{}", s);
+            }
+        }
+    }
 
     #[test]
     fn hostnames() {

@@ -462,10 +462,16 @@ impl<'de> Deserialize<'de> for Unique {
                 let mut out = serde_json::Map::new();
                 while let Some(key) = map.next_key::<String>()? {
                     let Unique(value) = map.next_value()?;
-                    if out.insert(key.clone(), value).is_some() {
-                        return Err(serde::de::Error::custom(format!(
-                            "duplicate mapping key: {key}"
-                        )));
+                    match out.entry(key) {
+                        serde_json::map::Entry::Vacant(entry) => {
+                            entry.insert(value);
+                        }
+                        serde_json::map::Entry::Occupied(entry) => {
+                            return Err(serde::de::Error::custom(format!(
+                                "duplicate mapping key: {}",
+                                entry.key()
+                            )));
+                        }
                     }
                 }
                 Ok(Unique(Value::Object(out)))
