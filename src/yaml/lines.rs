@@ -487,30 +487,14 @@ fn starts_plain(scalar: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-    use serde_json::{Value, json};
+    use crate::yaml::agreement::agrees;
 
     fn file() -> Arc<str> {
         Arc::from("t.yaml")
     }
 
-    /// The line reading, when there is one, is the full reading: the same
-    /// nodes, types and positions.
-    fn agrees(text: &str) -> std::result::Result<bool, String> {
-        let Some(lines) = parse(text, &file()) else {
-            return Ok(false);
-        };
-        let full = super::super::parse_documents_fully(text, &file()).map_err(|e| {
-            format!("the full reader refused what the line reader read: {e}\n{text}")
-        })?;
-        if lines != full {
-            return Err(format!("lines {lines:#?}\nfull {full:#?}\n{text}"));
-        }
-        Ok(true)
-    }
-
     fn read(text: &str) -> bool {
-        agrees(text).unwrap_or_else(|e| panic!("{e}"))
+        agrees(parse, text).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -572,144 +556,5 @@ mod tests {
             // And the full reader still has its say.
             let _ = super::super::parse_documents_fully(text, &file());
         }
-    }
-
-    fn word() -> impl Strategy<Value = String> {
-        prop_oneof![
-            4 => "[a-z][a-z0-9./_-]{0,10}",
-            1 => proptest::sample::select(&[
-                "true", "false", "null", "~", "", "True", "NULL", "yes", "no", "on", "0", "7",
-                "-3", "0123", "1_000", "1.5", "1e3", ".inf", "0x1F", "12:30", "2026-11-30",
-                "a b", "a: b", "#x", "- a", "-v", "+x", "-inf", "+.inf", "-nan", "-Infinity", "-_", "+1", "-.5", "-a", "a,b", "[a]", "{a}", "a#b", "a #b", "'q'",
-                "\"q\"", "\u{e9}", "\u{2028}", "x:", ":x", "?x", "*x", "&x", "!x", "%x", "@x",
-            ][..]).prop_map(str::to_string),
-            1 => "[ -~]{0,8}",
-        ]
-    }
-
-    fn value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            4 => word().prop_map(Value::from),
-            1 => any::<i64>().prop_map(Value::from),
-            1 => any::<u64>().prop_map(Value::from),
-            1 => any::<bool>().prop_map(Value::from),
-            1 => Just(Value::Null),
-        ];
-        leaf.prop_recursive(4, 40, 5, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                proptest::collection::vec((word(), inner), 0..4)
-                    .prop_map(|e| Value::Object(e.into_iter().collect())),
-            ]
-        })
-    }
-
-    /// Lines as people write them: random indentation steps, entries,
-    /// comments, flow collections and plain, quoted and odd scalars.
-    fn handwritten() -> impl Strategy<Value = String> {
-        let line = (
-            0usize..6,
-            prop_oneof![
-                Just(String::new()),
-                Just("- ".to_string()),
-                Just("-".to_string()),
-                Just("-   ".to_string()),
-            ],
-            prop_oneof![Just(String::new()), word().prop_map(|k| format!("{k}:"))],
-            prop_oneof![
-                Just(String::new()),
-                word().prop_map(|v| format!(" {v}")),
-                Just(" {a: 1, b: [x, y]}".to_string()),
-                Just(" [\"q\", 'r', {s: t}]".to_string()),
-                Just(" # note".to_string()),
-                Just(" x # note".to_string()),
-            ],
-        )
-            .prop_map(|(indent, dash, key, value)| {
-                format!("{}{dash}{key}{value}", " ".repeat(indent * 2))
-            });
-        proptest::collection::vec(line, 1..10).prop_map(|lines| lines.join("\n") + "\n")
-    }
-
-    /// Random line structures, most of them not YAML at all: whatever the
-    /// line reader reads, the full reader reads the same.
-    #[test]
-    fn never_reads_other_than_the_full_reader() {
-        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-            cases: 2048,
-            ..ProptestConfig::default()
-        });
-        let read = std::cell::Cell::new(0);
-        runner
-            .run(&handwritten(), |text| {
-                if agrees(&text).map_err(TestCaseError::fail)? {
-                    read.set(read.get() + 1);
-                }
-                Ok(())
-            })
-            .unwrap();
-        // Not vacuous: a good share of the random texts are read.
-        assert!(read.get() > 40, "{} read", read.get());
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
-
-        /// Block layout (as the writer lays it out) and flow layout (JSON).
-        #[test]
-        fn reads_what_the_full_reader_reads(doc in value(), indent in "[ ]{0,2}") {
-            let block = crate::yaml::emit(&json!({"root": doc}));
-            agrees(&block).map_err(TestCaseError::fail)?;
-            let flow = format!("{indent}{}\n", serde_json::to_string(&json!({"root": doc})).unwrap());
-            agrees(&flow).map_err(TestCaseError::fail)?;
-            let commented = format!("# a comment\n\n{block}---\n# another\n{block}");
-            agrees(&commented).map_err(TestCaseError::fail)?;
-        }
-
-        /// Random line structures, most of them not YAML at all.
-        /// Plain scalars as people write them, in value and key position.
-        #[test]
-        fn types_plain_scalars_as_the_full_reader_does(
-            text in "[A-Za-z0-9 :#.,_/@!%&*'\"~+=?|>\\[\\]{}-]{0,12}",
-            other in "[A-Za-z0-9 ._/-]{1,8}",
-        ) {
-            agrees(&format!("k: {text}\n")).map_err(TestCaseError::fail)?;
-            agrees(&format!("{text}: {other}\n")).map_err(TestCaseError::fail)?;
-            agrees(&format!("- {text}\n- [{other}, {text}]\n")).map_err(TestCaseError::fail)?;
-            agrees(&format!("k: {{a: {text}, b: [{text}]}}\n")).map_err(TestCaseError::fail)?;
-        }
-    }
-
-    /// Every YAML file the project holds (values, fixtures, charts' output,
-    /// goldens): real inputs, read both ways.
-    #[test]
-    fn reads_every_file_of_the_repository_as_the_full_reader_does() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut stack = vec![
-            root.join("testdata"),
-            root.join("examples"),
-            root.join("deploy"),
-        ];
-        let (mut files, mut read) = (0, 0);
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
-                    && !path.components().any(|c| c.as_os_str() == "templates")
-                {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    files += 1;
-                    match agrees(&text) {
-                        Ok(true) => read += 1,
-                        Ok(false) => {}
-                        Err(e) => panic!("{}: {e}", path.display()),
-                    }
-                }
-            }
-        }
-        // Not a vacuous agreement: most real files are read line by line.
-        assert!(files > 200 && read * 2 > files, "{read} of {files} read");
     }
 }

@@ -13,6 +13,8 @@
 
 use std::fmt;
 
+#[cfg(test)]
+mod agreement;
 mod fast;
 mod lines;
 use std::sync::Arc;
@@ -672,67 +674,6 @@ mod tests {
 
     fn file() -> Arc<str> {
         Arc::from("t.yaml")
-    }
-
-    /// Manifests read through the line or event reader are the objects,
-    /// with the places, that serde-saphyr reads: every YAML file of the
-    /// repository, and the writer's layout of random objects.
-    #[test]
-    fn reads_manifests_as_the_full_reader_does() {
-        fn agree(text: &str, name: &str) -> bool {
-            let file = Arc::from(name);
-            let full = parse_manifests_fully(text, &file);
-            let fast = lines::parse(text, &file).or_else(|| fast::parse(text, &file));
-            let Some(nodes) = fast else {
-                return false;
-            };
-            let full = full.unwrap_or_else(|e| panic!("{name}: the full reader refused: {e}"));
-            let read = parse_manifests(text, &file).unwrap();
-            assert_eq!(read, full, "{name}");
-            assert_eq!(nodes.len(), full.len(), "{name}");
-            true
-        }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut stack = vec![
-            root.join("testdata"),
-            root.join("examples"),
-            root.join("deploy"),
-        ];
-        let (mut files, mut fast) = (0, 0);
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
-                    && !path.components().any(|c| c.as_os_str() == "templates")
-                {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    files += 1;
-                    if agree(&text, &path.display().to_string()) {
-                        fast += 1;
-                    }
-                }
-            }
-        }
-        assert!(
-            files > 200 && fast * 2 > files,
-            "{fast} of {files} read fast"
-        );
-        let objects = [
-            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "labels": {"x": "yes"}},
-                   "spec": {"ports": [{"port": 443, "targetPort": "https"}], "selector": {"app": "a"}}}),
-            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "b"},
-                   "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "example/c:1", "args": ["-v", "0"]}]}}}}),
-        ];
-        let stream = objects.iter().map(emit).collect::<Vec<_>>().join("---\n");
-        assert!(agree(&stream, "stream.yaml"));
-        let flow = objects
-            .iter()
-            .map(|o| format!("{}\n", serde_json::to_string(o).unwrap()))
-            .collect::<Vec<_>>()
-            .join("---\n");
-        agree(&flow, "flow.yaml");
     }
 
     #[test]
