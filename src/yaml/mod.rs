@@ -378,6 +378,19 @@ pub fn parse_documents(text: &str, file: &Arc<str>) -> Result<Vec<Node>> {
     parse_documents_fully(text, file)
 }
 
+/// Whether every fast reading of `text` (the line reader's, the event
+/// reader's) is serde-saphyr's, for the fuzz target `readers`; the tests
+/// in `agreement` hold the same on chosen and random inputs.
+#[doc(hidden)]
+pub fn fast_readers_agree(text: &str) -> bool {
+    let file: Arc<str> = Arc::from("fuzz.yaml");
+    let full = parse_documents_fully(text, &file);
+    [lines::parse(text, &file), fast::parse(text, &file)]
+        .into_iter()
+        .flatten()
+        .all(|nodes| matches!(&full, Ok(read) if *read == nodes))
+}
+
 /// serde-saphyr's reading of a stream: every YAML feature, every message.
 fn parse_documents_fully(text: &str, file: &Arc<str>) -> Result<Vec<Node>> {
     let docs: Vec<Option<Spanned<Raw>>> = with_parser_stack(|| {
