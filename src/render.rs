@@ -36,7 +36,9 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 const FUEL: u64 = 2_000_000;
 
 pub struct Templates {
-    env: Environment<'static>,
+    /// Made on first use: a run whose templates are all written directly
+    /// never needs one.
+    env: std::sync::OnceLock<Environment<'static>>,
     user_dir: Option<TemplateDir>,
     /// The built-in templates no file in `user_dir` overrides, decided once
     /// per run: their objects are built straight from the context
@@ -60,40 +62,6 @@ fn embedded(name: &str) -> Option<&'static str> {
 impl Templates {
     /// `user_dir` must already be resolved inside the repository.
     pub fn new(user_dir: Option<TemplateDir>) -> Templates {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_reload(false);
-        env.set_fuel(Some(FUEL));
-        let dir = user_dir.as_ref().map(|d| d.path.clone());
-        env.set_loader(move |name| {
-            if let Some(dir) = &dir {
-                match user_file(dir, name) {
-                    Ok(Some(path)) => {
-                        let text = crate::repo::read_limited(
-                            std::fs::File::open(&path).map_err(|e| {
-                                minijinja::Error::new(
-                                    minijinja::ErrorKind::TemplateNotFound,
-                                    e.to_string(),
-                                )
-                            })?,
-                            &path.display().to_string(),
-                        )
-                        .map_err(|e| {
-                            minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.message)
-                        })?;
-                        return Ok(Some(text));
-                    }
-                    Ok(None) => {}
-                    Err(why) => {
-                        return Err(minijinja::Error::new(
-                            minijinja::ErrorKind::InvalidOperation,
-                            why,
-                        ));
-                    }
-                }
-            }
-            Ok(embedded(name).map(str::to_string))
-        });
         let built_in = EMBEDDED
             .iter()
             .map(|(name, _)| *name)
@@ -104,10 +72,55 @@ impl Templates {
             })
             .collect();
         Templates {
-            env,
+            env: std::sync::OnceLock::new(),
             user_dir,
             built_in,
         }
+    }
+
+    /// The environment, with the repository's directory as the loader's
+    /// first place to look.
+    fn environment(&self) -> &Environment<'static> {
+        self.env.get_or_init(|| {
+            let mut env = Environment::new();
+            env.set_undefined_behavior(UndefinedBehavior::Strict);
+            env.set_auto_reload(false);
+            env.set_fuel(Some(FUEL));
+            let dir = self.user_dir.as_ref().map(|d| d.path.clone());
+            env.set_loader(move |name| {
+                if let Some(dir) = &dir {
+                    match user_file(dir, name) {
+                        Ok(Some(path)) => {
+                            let text = crate::repo::read_limited(
+                                std::fs::File::open(&path).map_err(|e| {
+                                    minijinja::Error::new(
+                                        minijinja::ErrorKind::TemplateNotFound,
+                                        e.to_string(),
+                                    )
+                                })?,
+                                &path.display().to_string(),
+                            )
+                            .map_err(|e| {
+                                minijinja::Error::new(
+                                    minijinja::ErrorKind::InvalidOperation,
+                                    e.message,
+                                )
+                            })?;
+                            return Ok(Some(text));
+                        }
+                        Ok(None) => {}
+                        Err(why) => {
+                            return Err(minijinja::Error::new(
+                                minijinja::ErrorKind::InvalidOperation,
+                                why,
+                            ));
+                        }
+                    }
+                }
+                Ok(embedded(name).map(str::to_string))
+            });
+            env
+        })
     }
 
     /// The name a user would look for: the override's path or the default's.
@@ -196,7 +209,7 @@ impl Templates {
             ))
         });
         let text = self
-            .env
+            .environment()
             .get_template(name)
             .and_then(|t| t.render(Serde(context)))
             .map_err(|e| self.error(&e, name, key_path))?;
