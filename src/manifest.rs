@@ -32,7 +32,7 @@ pub fn at<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
 
 /// The string at `path` (object keys) inside an object, if there is one.
 pub fn string_at<'a>(object: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(object, |v, key| get(v, key))?.as_str()
+    at(object, path).as_str()
 }
 
 /// A JSON object from its entries, in order. (`json!` would serialize

@@ -1,11 +1,11 @@
-//! The fast reader: the parser's events built straight into nodes, for
+//! The event reader: the parser's events built straight into nodes, for
 //! the documents values files and manifests are made of. serde-saphyr's
 //! deserializer costs more than the parse itself; this reader covers the
 //! common subset and answers `None` for everything else — an anchor, an
 //! alias, a tag, a duplicate key, a scalar whose type it does not decide
 //! with certainty, a budget, a syntax error — so the full reader reads
-//! that document and every message stays its own. The property test
-//! `reads_what_the_full_reader_reads` holds the two together.
+//! that document and every message stays its own. The tests of
+//! `agreement` hold the two together.
 
 use std::sync::Arc;
 

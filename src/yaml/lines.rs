@@ -14,8 +14,9 @@
 //! line, a quoted scalar with an escape, a duplicate key, a scalar whose
 //! type it does not decide with certainty, an indentation that does not
 //! line up. So it never has to be right about an error: errors are always
-//! the full reader's. The property tests below and every YAML file of the
-//! repository hold it to the full reader, positions included.
+//! the full reader's. The tests of `agreement` (property tests, every YAML
+//! file of the repository) and the `readers` fuzz target hold it to the
+//! full reader, positions included.
 
 use std::sync::Arc;
 
