@@ -607,7 +607,7 @@ pub fn output(request: &Request, objects: Vec<Value>, report: Report) -> Output 
 /// text: each object is dropped once written.
 pub fn print(request: &Request, objects: Vec<Value>) -> String {
     match request.format {
-        Format::Yaml => yaml::emit_stream_owned(objects),
+        Format::Yaml => yaml::emit_stream(objects),
         Format::Json => json_lines(objects.into_iter()),
     }
 }

@@ -648,27 +648,16 @@ pub fn emit(value: &Value) -> String {
     writer.finish()
 }
 
-/// Emits documents separated by `---` lines.
-pub fn emit_stream(values: &[Value]) -> String {
-    let mut writer = crate::emit::Writer::new(&Saphyr);
-    for (i, value) in values.iter().enumerate() {
-        if i > 0 {
-            writer.separator();
-        }
-        writer.document(value);
-    }
-    writer.finish()
-}
-
-/// [`emit_stream`], dropping each value once it is written: the text
-/// grows as the objects go, so the two never take their full size at once.
-pub fn emit_stream_owned(values: Vec<Value>) -> String {
+/// Emits documents separated by `---` lines. Given owned values, it drops
+/// each once written: the text grows as the objects go, so the two never
+/// take their full size at once.
+pub fn emit_stream<V: std::borrow::Borrow<Value>>(values: impl IntoIterator<Item = V>) -> String {
     let mut writer = crate::emit::Writer::new(&Saphyr);
     for (i, value) in values.into_iter().enumerate() {
         if i > 0 {
             writer.separator();
         }
-        writer.document(&value);
+        writer.document(value.borrow());
     }
     writer.finish()
 }
