@@ -528,7 +528,7 @@ pub fn resolve(
     {
         let object = &upstream[index];
         let origin = format!("{} ({})", Identity::of(&object.value), object.location);
-        let selector = string_map(object.value.get("spec").and_then(|s| s.get("selector")))
+        let selector = string_map(crate::view::View::from(&object.value).at(&["spec", "selector"]))
             .filter(|s| !s.is_empty())
             .ok_or_else(|| {
                 Error::new(ErrorKind::Upstream, format!("{origin} has no pod selector; a generated Service could not reach its pods"))

@@ -42,6 +42,7 @@ pub mod signals;
 pub mod split;
 pub mod upstream;
 pub mod values;
+pub mod view;
 pub mod yaml;
 pub mod yaml11;
 

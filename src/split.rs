@@ -72,7 +72,7 @@ fn remove_keys(object: &mut Value, field: &str, keys: impl Fn(&str) -> bool) -> 
 fn strip(object: &mut Value) -> Vec<String> {
     let mut removed = remove_keys(object, "annotations", |k| MARKERS.contains(&k));
     removed.extend(remove_keys(object, "labels", |k| MARKERS.contains(&k)));
-    if is_tailscale_load_balancer(object) {
+    if is_tailscale_load_balancer(&*object) {
         let spec = object["spec"]
             .as_object_mut()
             .expect("a Service with a class has a spec");

@@ -8,9 +8,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::manifest::{at, get, string_at as text};
+use crate::manifest::at;
+use crate::view::View;
 
 // The keys the operator reads (reference/tailscale-operator.md §1).
 pub const ANNOTATION_HOSTNAME: &str = "tailscale.com/hostname";
@@ -45,25 +46,33 @@ pub const EGRESS_ANNOTATIONS: &[&str] = &[
     "tailscale.com/ts-tailnet-target-ip",
 ];
 
+/// The string at `path` inside an object, if there is one.
+fn text<'a>(object: View<'a>, path: &[&str]) -> Option<&'a str> {
+    object.at(path).as_str()
+}
+
 /// An egress Service: it names a tailnet target instead of exposing pods.
-pub fn is_egress(object: &Value) -> bool {
-    at(object, &["metadata", "annotations"])
-        .as_object()
-        .is_some_and(|a| EGRESS_ANNOTATIONS.iter().any(|k| a.contains_key(*k)))
+pub fn is_egress<'a>(object: impl Into<View<'a>>) -> bool {
+    let annotations = object.into().at(&["metadata", "annotations"]);
+    annotations.is_map()
+        && EGRESS_ANNOTATIONS
+            .iter()
+            .any(|k| !annotations.get(k).is_missing())
 }
 
-pub fn is_headless(object: &Value) -> bool {
-    text(object, &["spec", "clusterIP"]) == Some("None")
+pub fn is_headless<'a>(object: impl Into<View<'a>>) -> bool {
+    text(object.into(), &["spec", "clusterIP"]) == Some("None")
 }
 
-pub fn is_tailscale_load_balancer(object: &Value) -> bool {
-    text(object, &["spec", "loadBalancerClass"]) == Some(LOAD_BALANCER_CLASS)
+pub fn is_tailscale_load_balancer<'a>(object: impl Into<View<'a>>) -> bool {
+    text(object.into(), &["spec", "loadBalancerClass"]) == Some(LOAD_BALANCER_CLASS)
 }
 
 /// The operator's role for an object, if it has one. `expose` counts only
 /// as exactly `"true"` (the operator compares strings); a headless Service
 /// is ignored by the operator, so it claims nothing.
-pub fn role(object: &Value) -> Option<Role> {
+pub fn role<'a>(object: impl Into<View<'a>>) -> Option<Role> {
+    let object = object.into();
     match text(object, &["kind"])? {
         "Service" if is_egress(object) => {
             let via_group = text(object, &["metadata", "annotations", ANNOTATION_PROXY_GROUP])
@@ -125,10 +134,21 @@ impl Claim {
     }
 }
 
+/// An Ingress's TLS host: `tls[0].hosts[0]`.
+pub fn tls_host(object: View<'_>) -> Option<&str> {
+    object
+        .at(&["spec", "tls"])
+        .index(0)
+        .get("hosts")
+        .index(0)
+        .as_str()
+}
+
 /// The hostname an object claims on the tailnet, if the operator would give
 /// it a device (egress Services point at the tailnet and claim nothing).
 /// `default_namespace` stands in for objects that leave theirs to Argo CD.
-pub fn claim(object: &Value, default_namespace: &str) -> Option<Claim> {
+pub fn claim<'a>(object: impl Into<View<'a>>, default_namespace: &str) -> Option<Claim> {
+    let object = object.into();
     // Only the default hostname needs the object's name and namespace.
     let default = |suffix: &str| {
         let namespace = text(object, &["metadata", "namespace"])
@@ -150,7 +170,7 @@ pub fn claim(object: &Value, default_namespace: &str) -> Option<Claim> {
                 None => default(""),
             },
         ),
-        Role::Ingress => Some(match at(object, &["spec", "tls"])[0]["hosts"][0].as_str() {
+        Role::Ingress => Some(match tls_host(object) {
             Some(h) => Claim {
                 hostname: h.split('.').next().unwrap_or(h).to_string(),
                 source: HostnameSource::TlsHost,
@@ -163,41 +183,40 @@ pub fn claim(object: &Value, default_namespace: &str) -> Option<Claim> {
 
 /// Kinds whose pods a Service selector can match, and where their pod
 /// template lives.
-pub fn pod_template(object: &Value) -> Option<&Value> {
-    match get(object, "kind")?.as_str()? {
+pub fn pod_template<'a>(object: impl Into<View<'a>>) -> Option<View<'a>> {
+    let object = object.into();
+    let template = match object.get("kind").as_str()? {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            get(object, "spec")?.get("template")
+            object.at(&["spec", "template"])
         }
-        "CronJob" => object
-            .get("spec")?
-            .get("jobTemplate")?
-            .get("spec")?
-            .get("template"),
-        "Pod" => Some(object),
-        _ => None,
-    }
+        "CronJob" => object.at(&["spec", "jobTemplate", "spec", "template"]),
+        "Pod" => object,
+        _ => return None,
+    };
+    (!template.is_missing()).then_some(template)
 }
 
-fn pod_labels(workload: &Value) -> Option<&Map<String, Value>> {
-    pod_template(workload)?
-        .get("metadata")?
-        .get("labels")?
-        .as_object()
+fn pod_labels(workload: View<'_>) -> Option<View<'_>> {
+    let labels = pod_template(workload)?.at(&["metadata", "labels"]);
+    labels.is_map().then_some(labels)
 }
 
 /// A map of strings (a selector, labels), or `None` when it is not one.
-pub fn string_map(value: Option<&Value>) -> Option<BTreeMap<String, String>> {
-    value?
-        .as_object()?
-        .iter()
-        .map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+pub fn string_map<'a>(value: impl Into<View<'a>>) -> Option<BTreeMap<String, String>> {
+    let value = value.into();
+    if !value.is_map() {
+        return None;
+    }
+    value
+        .entries()
+        .map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
         .collect()
 }
 
 /// Whether an object sits in `namespace`. Charts often leave the namespace
 /// to Argo CD's destination, so an object without one is in every namespace.
-pub fn in_namespace(object: &Value, namespace: &str) -> bool {
-    match text(object, &["metadata", "namespace"]) {
+pub fn in_namespace<'a>(object: impl Into<View<'a>>, namespace: &str) -> bool {
+    match text(object.into(), &["metadata", "namespace"]) {
         Some(ns) if !ns.is_empty() => ns == namespace,
         _ => true,
     }
@@ -220,19 +239,26 @@ pub fn find_service<'a>(
 /// A Helm or Argo CD hook (a test Pod, a pre-install Job): it runs for a
 /// moment around a sync and serves no traffic, so it is no workload an
 /// exposure is about.
-pub fn is_hook(object: &Value) -> bool {
-    at(object, &["metadata", "annotations"])
-        .as_object()
-        .is_some_and(|a| {
-            a.contains_key("helm.sh/hook") || a.contains_key("argocd.argoproj.io/hook")
-        })
+pub fn is_hook<'a>(object: impl Into<View<'a>>) -> bool {
+    let annotations = object.into().at(&["metadata", "annotations"]);
+    !annotations.get("helm.sh/hook").is_missing()
+        || !annotations.get("argocd.argoproj.io/hook").is_missing()
+}
+
+/// Whether the pods of `workload` carry every label of `selector`.
+pub fn selects<'a>(workload: impl Into<View<'a>>, selector: &BTreeMap<String, String>) -> bool {
+    pod_labels(workload.into()).is_some_and(|labels| {
+        selector
+            .iter()
+            .all(|(k, v)| labels.get(k).as_str() == Some(v))
+    })
 }
 
 /// Indexes of the workloads in `namespace` whose pods carry every label of
 /// `selector`, hooks left out. An empty selector matches nothing here: a
 /// Service without a selector has no endpoints the operator could reach.
-pub fn matching_workloads<'a>(
-    objects: impl IntoIterator<Item = &'a Value>,
+pub fn matching_workloads<'a, V: Into<View<'a>>>(
+    objects: impl IntoIterator<Item = V>,
     namespace: &str,
     selector: &BTreeMap<String, String>,
 ) -> Vec<usize> {
@@ -241,15 +267,9 @@ pub fn matching_workloads<'a>(
     }
     objects
         .into_iter()
+        .map(Into::into)
         .enumerate()
-        .filter(|(_, o)| in_namespace(o, namespace) && !is_hook(o))
-        .filter(|(_, o)| {
-            pod_labels(o).is_some_and(|labels| {
-                selector
-                    .iter()
-                    .all(|(k, v)| labels.get(k).and_then(Value::as_str) == Some(v))
-            })
-        })
+        .filter(|&(_, o)| in_namespace(o, namespace) && !is_hook(o) && selects(o, selector))
         .map(|(i, _)| i)
         .collect()
 }
@@ -263,10 +283,9 @@ pub fn has_workloads<'a>(objects: impl IntoIterator<Item = &'a Value>, namespace
 }
 
 /// The `app.kubernetes.io/component` of a workload's pods ("" when unset).
-pub fn component(workload: &Value) -> &str {
-    pod_labels(workload)
-        .and_then(|l| l.get("app.kubernetes.io/component"))
-        .and_then(Value::as_str)
+pub fn component<'a>(workload: impl Into<View<'a>>) -> &'a str {
+    pod_labels(workload.into())
+        .and_then(|l| l.get("app.kubernetes.io/component").as_str())
         .unwrap_or("")
 }
 
@@ -296,56 +315,47 @@ impl std::fmt::Display for ContainerPort {
 }
 
 /// Every port the containers of a workload's pods declare.
-pub fn container_ports(workload: &Value) -> Vec<ContainerPort> {
-    let Some(containers) =
-        pod_template(workload).and_then(|pod| at(pod, &["spec", "containers"]).as_array())
-    else {
+pub fn container_ports<'a>(workload: impl Into<View<'a>>) -> Vec<ContainerPort> {
+    let Some(pod) = pod_template(workload) else {
         return Vec::new();
     };
-    containers
-        .iter()
-        .flat_map(|c| {
-            at(c, &["ports"])
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-        })
+    pod.at(&["spec", "containers"])
+        .items()
+        .flat_map(|c| c.get("ports").items())
         .filter_map(|p| {
             Some(ContainerPort {
-                name: at(p, &["name"]).as_str().map(str::to_string),
-                number: at(p, &["containerPort"]).as_u64()?,
+                name: p.get("name").as_str().map(str::to_string),
+                number: p.get("containerPort").as_u64()?,
             })
         })
         .collect()
 }
 
 /// Whether a Service's `targetPort` (a number or a port name) is one of `ports`.
-pub fn target_declared(target: &Value, ports: &[ContainerPort]) -> bool {
-    match target {
-        Value::Number(n) => ports.iter().any(|p| Some(p.number) == n.as_u64()),
-        Value::String(name) => ports.iter().any(|p| p.name.as_deref() == Some(name)),
-        _ => true,
+pub fn target_declared<'a>(target: impl Into<View<'a>>, ports: &[ContainerPort]) -> bool {
+    let target = target.into();
+    if target.is_number() {
+        return ports.iter().any(|p| Some(p.number) == target.as_u64());
+    }
+    match target.as_str() {
+        Some(name) => ports.iter().any(|p| p.name.as_deref() == Some(name)),
+        None => true,
     }
 }
 
 /// The Services an Ingress sends traffic to: its default backend and every
 /// path's backend.
-pub fn ingress_backends(object: &Value) -> BTreeSet<String> {
+pub fn ingress_backends(object: View<'_>) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    if let Some(name) = at(object, &["spec", "defaultBackend", "service", "name"]).as_str() {
+    if let Some(name) = object
+        .at(&["spec", "defaultBackend", "service", "name"])
+        .as_str()
+    {
         names.insert(name.to_string());
     }
-    for rule in at(object, &["spec", "rules"])
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        for path in at(rule, &["http", "paths"])
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            if let Some(name) = at(path, &["backend", "service", "name"]).as_str() {
+    for rule in object.at(&["spec", "rules"]).items() {
+        for path in rule.at(&["http", "paths"]).items() {
+            if let Some(name) = path.at(&["backend", "service", "name"]).as_str() {
                 names.insert(name.to_string());
             }
         }

@@ -16,6 +16,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::location::Location;
 use crate::manifest::Identity;
 use crate::values::{Service, Values};
+use crate::view::View;
 
 pub use rules::run;
 
@@ -61,6 +62,11 @@ impl Item {
 
     pub fn id(&self) -> Identity {
         Identity::of(&self.object)
+    }
+
+    /// The object, as the gate reads it.
+    pub fn view(&self) -> View<'_> {
+        View::Json(&self.object)
     }
 }
 

@@ -8,8 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 // Index maps: looked up, never iterated into the output.
 use rustc_hash::FxHashMap as HashMap;
 
-use serde_json::Value;
-
 use super::claims::{
     self, CLAIM_POINTERS, Claim, ContainerPort, HostnameSource, container_ports,
     matching_workloads, shown_component, string_map,
@@ -19,9 +17,10 @@ use super::claims::{
 };
 use super::{Item, Options, Origin, cause, finding};
 use crate::diagnostic::Diagnostic;
-use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES, at, get, string_at as text};
+use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES};
 use crate::names;
 use crate::values::{Service, Values};
+use crate::view::View;
 
 /// Annotations together may not exceed this (the API server's limit).
 const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
@@ -45,6 +44,8 @@ struct Exposure {
 
 struct Context<'a> {
     items: &'a [Item],
+    /// What each item holds, as the rules read it.
+    views: Vec<View<'a>>,
     /// Each item's identity, read once (rules ask for it many times).
     ids: Vec<Identity>,
     values: &'a Values,
@@ -61,22 +62,23 @@ struct Context<'a> {
 impl<'a> Context<'a> {
     fn new(
         items: &'a [Item],
+        views: Vec<View<'a>>,
         ids: Vec<Identity>,
         values: &'a Values,
         options: &'a Options,
     ) -> Context<'a> {
         let mut services_by_name: HashMap<&str, Vec<usize>> = HashMap::default();
         let mut workloads_by_namespace: HashMap<&str, Vec<usize>> = HashMap::default();
-        for (i, item) in items.iter().enumerate() {
-            let object = &item.object;
-            if at(object, &["kind"]) == "Service"
-                && at(object, &["apiVersion"]) == "v1"
-                && let Some(name) = at(object, &["metadata", "name"]).as_str()
+        for (i, &object) in views.iter().enumerate() {
+            if object.get("kind").as_str() == Some("Service")
+                && object.get("apiVersion").as_str() == Some("v1")
+                && let Some(name) = object.at(&["metadata", "name"]).as_str()
             {
                 services_by_name.entry(name).or_default().push(i);
             }
             if claims::pod_template(object).is_some() {
-                let ns = at(object, &["metadata", "namespace"])
+                let ns = object
+                    .at(&["metadata", "namespace"])
                     .as_str()
                     .unwrap_or_default();
                 workloads_by_namespace.entry(ns).or_default().push(i);
@@ -91,6 +93,7 @@ impl<'a> Context<'a> {
         }
         Context {
             items,
+            views,
             ids,
             values,
             options,
@@ -106,7 +109,7 @@ impl<'a> Context<'a> {
             .get(name)?
             .iter()
             .copied()
-            .find(|&i| claims::in_namespace(&self.items[i].object, namespace))
+            .find(|&i| claims::in_namespace(self.views[i], namespace))
     }
 
     /// Workloads that may sit in `namespace`.
@@ -160,28 +163,26 @@ impl<'a> Context<'a> {
             .get(id.name.as_str())?
             .iter()
             .copied()
-            .find(|&s| claims::in_namespace(&item.object, &self.values.services[s].namespace))
+            .find(|&s| claims::in_namespace(self.views[index], &self.values.services[s].namespace))
     }
 
     fn workloads(&self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<usize> {
         let mut found: Vec<usize> = self
             .workloads_in(namespace)
-            .filter(|&w| {
-                !matching_workloads([&self.items[w].object], namespace, selector).is_empty()
-            })
+            .filter(|&w| !matching_workloads([self.views[w]], namespace, selector).is_empty())
             .collect();
         found.sort_unstable();
         found
     }
 
     fn selector(&self, index: usize) -> BTreeMap<String, String> {
-        string_map(get(at(&self.items[index].object, &["spec"]), "selector")).unwrap_or_default()
+        string_map(self.views[index].at(&["spec", "selector"])).unwrap_or_default()
     }
 
     fn components(&self, workloads: &[usize]) -> BTreeSet<String> {
         workloads
             .iter()
-            .map(|&w| claims::component(&self.items[w].object).to_string())
+            .map(|&w| claims::component(self.views[w]).to_string())
             .collect()
     }
 
@@ -200,17 +201,18 @@ impl<'a> Context<'a> {
 
     fn exposure(&self, index: usize) -> Option<Exposure> {
         let item = &self.items[index];
-        claims::role(&item.object)?;
+        let object = self.views[index];
+        claims::role(object)?;
         let service = self.service_of(index);
         let fallback = service.map(|s| self.values.services[s].namespace.as_str());
         let namespace = self.namespace(item, fallback);
-        let claim = claims::claim(&item.object, &namespace)?;
+        let claim = claims::claim(object, &namespace)?;
         let known = self.workloads_in(&namespace).next().is_some();
         let id = self.id(item);
         let mut backends = BTreeSet::new();
         let (selected, targets) = if id.kind == "Ingress" {
             let mut reached = BTreeSet::new();
-            for name in claims::ingress_backends(&item.object) {
+            for name in claims::ingress_backends(object) {
                 if let Some(b) = self.find_service(&namespace, &name) {
                     reached.extend(self.workloads(&namespace, &self.selector(b)));
                 }
@@ -260,7 +262,8 @@ pub fn run(
     options: &Options,
 ) -> Vec<Diagnostic> {
     debug_assert_eq!(items.len(), ids.len());
-    let context = Context::new(items, ids, values, options);
+    let views = items.iter().map(Item::view).collect();
+    let context = Context::new(items, views, ids, values, options);
     let exposures: Vec<Exposure> = (0..items.len())
         .filter_map(|i| context.exposure(i))
         .collect();
@@ -440,8 +443,7 @@ fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
     let is_service = context.ids[e.item].kind == "Service";
     let selector_pointers: &[&str] = &["/spec/selector", "/metadata/annotations", "/spec/type"];
     // Spelled for a finding only.
-    let shown =
-        || serde_json::to_string(at(&item.object, &["spec", "selector"])).unwrap_or_default();
+    let shown = || context.views[e.item].at(&["spec", "selector"]).to_string();
     if e.service.is_none() && is_service {
         out.push(finding(
             "TS003",
@@ -546,25 +548,23 @@ fn target_ports(context: &Context, e: &Exposure, selected: &[usize], out: &mut V
     let item = &context.items[e.item];
     let declared: Vec<ContainerPort> = selected
         .iter()
-        .flat_map(|&w| container_ports(&context.items[w].object))
+        .flat_map(|&w| container_ports(context.views[w]))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     if declared.is_empty() {
         return;
     }
-    for (i, port) in at(&item.object, &["spec", "ports"])
-        .as_array()
-        .into_iter()
-        .flatten()
+    for (i, port) in context.views[e.item]
+        .at(&["spec", "ports"])
+        .items()
         .enumerate()
     {
-        let target = port
-            .get("targetPort")
-            .or_else(|| get(port, "port"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        if !claims::target_declared(&target, &declared) {
+        let target = match port.get("targetPort") {
+            View::Missing => port.get("port"),
+            target => target,
+        };
+        if !claims::target_declared(target, &declared) {
             let pointer = format!("/spec/ports/{i}");
             out.push(finding(
                 "TS006",
@@ -573,7 +573,7 @@ fn target_ports(context: &Context, e: &Exposure, selected: &[usize], out: &mut V
                 &[pointer.as_str(), "/spec/selector"],
                 format!(
                     "port {} forwards to targetPort {target}, which no selected container declares ({}: {})",
-                    get(port, "port").unwrap_or(&Value::Null),
+                    port.get("port"),
                     context.names(selected),
                     declared
                         .iter()
@@ -586,8 +586,8 @@ fn target_ports(context: &Context, e: &Exposure, selected: &[usize], out: &mut V
     }
 }
 
-fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
-    text(object, &["metadata", "annotations", key])
+fn annotation<'a>(object: View<'a>, key: &str) -> Option<&'a str> {
+    object.at(&["metadata", "annotations", key]).as_str()
 }
 
 fn escape_pointer(key: &str) -> String {
@@ -597,20 +597,22 @@ fn escape_pointer(key: &str) -> String {
 /// Rules about one object.
 fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
     let item = &context.items[index];
-    let object = &item.object;
+    let object = context.views[index];
     let id = &context.ids[index];
     let values = context.values;
     let mut push = |code: &'static str, pointers: &[&str], message: String| {
         out.push(finding(code, item, values, pointers, message));
     };
     let expose_pointer = "/metadata/annotations/tailscale.com~1expose";
-    if let Some(value) = get(at(object, &["metadata", "annotations"]), ANNOTATION_EXPOSE) {
-        if value.as_str() != Some("true") {
+    let annotations = object.at(&["metadata", "annotations"]);
+    let expose = annotations.get(ANNOTATION_EXPOSE);
+    if !expose.is_missing() {
+        if expose.as_str() != Some("true") {
             push(
                 "TS007",
                 &[expose_pointer],
                 format!(
-                    "tailscale.com/expose is {value}, not \"true\"; the operator exposes nothing"
+                    "tailscale.com/expose is {expose}, not \"true\"; the operator exposes nothing"
                 ),
             );
         } else if id.kind == "Service" && claims::is_headless(object) {
@@ -656,17 +658,14 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if id.kind == "Ingress" && text(object, &["spec", "ingressClassName"]) == Some(INGRESS_CLASS) {
-        let tls_host = at(object, &["spec", "tls"])[0]["hosts"][0].as_str();
-        for (i, rule) in at(object, &["spec", "rules"])
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+    if id.kind == "Ingress"
+        && object.at(&["spec", "ingressClassName"]).as_str() == Some(INGRESS_CLASS)
+    {
+        let tls_host = claims::tls_host(object);
+        for (i, rule) in object.at(&["spec", "rules"]).items().enumerate() {
             let pointer = format!("/spec/rules/{i}");
             // An empty host is no host, which the operator serves.
-            if let Some(host) = at(rule, &["host"]).as_str().filter(|h| !h.is_empty())
+            if let Some(host) = rule.get("host").as_str().filter(|h| !h.is_empty())
                 && Some(host) != tls_host
             {
                 push(
@@ -677,7 +676,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
                     ),
                 );
             }
-            if get(rule, "http").is_none() {
+            if rule.get("http").is_missing() {
                 push(
                     "TS013",
                     &[pointer.as_str()],
@@ -686,9 +685,11 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if let Some(labels) = at(object, &["metadata", "labels"]).as_object() {
-        for key in labels
-            .keys()
+    {
+        for key in object
+            .at(&["metadata", "labels"])
+            .entries()
+            .map(|(k, _)| k)
             .filter(|k| OPERATOR_LABEL_PREFIXES.iter().any(|p| k.starts_with(p)))
         {
             let pointer = format!("/metadata/labels/{}", escape_pointer(key));
@@ -699,9 +700,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    if at(object, &["metadata", "annotations"])
-        .get(LABEL_PROXY_CLASS)
-        .is_some()
+    if !annotations.get(LABEL_PROXY_CLASS).is_missing()
         && context
             .options
             .operator_version
@@ -723,7 +722,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
             format!("{id} from the upstream manifests is a LoadBalancer of class tailscale"),
         );
     }
-    if get(object, "status").is_some() {
+    if !object.get("status").is_missing() {
         push(
             "TS017",
             &["/status"],
@@ -731,7 +730,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
                 .into(),
         );
     }
-    if get(at(object, &["metadata"]), "finalizers").is_some() {
+    if !object.at(&["metadata", "finalizers"]).is_missing() {
         push(
             "TS017",
             &["/metadata/finalizers"],
@@ -744,7 +743,7 @@ fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
 /// TS018: names, labels and annotations the API server would refuse.
 fn api_server_rules(
     id: &Identity,
-    object: &Value,
+    object: View<'_>,
     push: &mut impl FnMut(&'static str, &[&str], String),
 ) {
     if let Err(why) = names::object_name(&id.kind, &id.name) {
@@ -763,34 +762,27 @@ fn api_server_rules(
             format!("metadata.namespace {:?} {why}", id.namespace),
         );
     }
-    let maps: [(&str, &Value, bool); 4] = [
-        (
-            "/metadata/labels",
-            at(object, &["metadata", "labels"]),
-            true,
-        ),
+    let maps: [(&str, View, bool); 4] = [
+        ("/metadata/labels", object.at(&["metadata", "labels"]), true),
         (
             "/metadata/annotations",
-            at(object, &["metadata", "annotations"]),
+            object.at(&["metadata", "annotations"]),
             false,
         ),
         (
             "/spec/template/metadata/labels",
-            at(object, &["spec", "template", "metadata", "labels"]),
+            object.at(&["spec", "template", "metadata", "labels"]),
             true,
         ),
         (
             "/spec/selector/matchLabels",
-            at(object, &["spec", "selector", "matchLabels"]),
+            object.at(&["spec", "selector", "matchLabels"]),
             true,
         ),
     ];
     for (base, map, labels) in maps {
-        let Some(map) = map.as_object() else {
-            continue;
-        };
         let mut size = 0;
-        for (key, value) in map {
+        for (key, value) in map.entries() {
             // Spelled only for a finding: most keys have none.
             let pointer = || format!("{base}/{}", escape_pointer(key));
             let shown = || base[1..].replace('/', ".");
@@ -829,10 +821,8 @@ fn api_server_rules(
             );
         }
     }
-    if id.kind == "Service"
-        && let Some(selector) = at(object, &["spec", "selector"]).as_object()
-    {
-        for (key, value) in selector {
+    if id.kind == "Service" {
+        for (key, value) in object.at(&["spec", "selector"]).entries() {
             let bad = names::label_key(key).err().or_else(|| {
                 value.as_str().map_or(Some("is not a string".into()), |v| {
                     names::label_value(v).err()
