@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::argocd;
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose::{LABEL_MANAGED_BY, MANAGED_BY};
-use crate::gate::{Item, Origin};
+use crate::gate::{Body, Item, Origin};
 use crate::generate::{self, Output, Request, Run};
 use crate::ownership;
 use crate::render::{Rendered, Templates};
@@ -214,12 +214,19 @@ pub fn run(request: &Request) -> Result<Run> {
 }
 
 /// The objects of an app directory, refused if the gate found an error.
-pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
+pub fn accepted(request: &Request) -> Result<(Vec<Body>, Report)> {
     generate::accept(request, run(request)?)
+}
+
+/// The objects of an app directory as JSON, refused if the gate found an
+/// error.
+pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
+    let (objects, report) = accepted(request)?;
+    Ok((objects.into_iter().map(Body::into_value).collect(), report))
 }
 
 /// The stream `generate` prints for an app directory.
 pub fn generate(request: &Request) -> Result<Output> {
-    let (objects, report) = objects(request)?;
+    let (objects, report) = accepted(request)?;
     Ok(generate::output(request, objects, report))
 }

@@ -12,12 +12,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::error::{Error, ErrorKind, Result};
-use crate::gate::claims::{
+use crate::claims::{
     ContainerPort, component, container_ports, find_service, has_workloads, in_namespace,
     matching_workloads, shown_component, string_map, target_declared,
 };
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::{Error, ErrorKind, Result};
 use crate::manifest::Identity;
 use crate::overrides::TemplateDir;
 use crate::preset;

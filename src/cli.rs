@@ -152,7 +152,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
         OutputFormat::Yaml => Format::Yaml,
         OutputFormat::Json => Format::Json,
     };
-    let (objects, report) = apps::objects(&request)?;
+    let (objects, report) = apps::accepted(&request)?;
     Ok(Printed {
         stdout: generate::print(&request, objects),
         stderr: report.lines(),

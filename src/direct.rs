@@ -1,15 +1,27 @@
-//! The built-in templates' objects, written straight from the plan in the
-//! layout `templates/direct.yaml` and `templates/ingress.yaml` give them,
-//! after canonical ordering (`manifest::canonical`, which every object
-//! goes through): the same keys, the same values. Rendering text and
-//! reading it back costs more than the rest of a run together; the
-//! templates stay the contract, and a property test renders random plans
-//! both ways and requires identical objects and bytes.
+//! The built-in templates' objects, held as the plan that makes them
+//! ([`Planned`]) and laid out as `templates/direct.yaml` and
+//! `templates/ingress.yaml` lay them out, in canonical order
+//! (`manifest::canonical`): the same keys, the same values. Rendering
+//! text and reading it back cost more than the rest of a run together,
+//! and so did building each object as `serde_json` maps; a planned object
+//! is checked by the gate and printed through a tree of borrowed strings
+//! ([`Node`]) and becomes JSON only when something must change or keep
+//! it (a patch, `check`, `diff`). The templates stay the contract: a
+//! property test renders random plans both ways and requires identical
+//! objects and bytes.
 
-use serde_json::{Map, Value};
+use std::sync::Arc;
 
-use crate::expose::{self, Exposure, Fields};
-use crate::manifest::object;
+use serde_json::Value;
+
+use crate::backend::Backing;
+use crate::expose::{
+    ANNOTATION_HOSTNAME, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS, Exposure, Fields, INGRESS_CLASS,
+    LABEL_MANAGED_BY, LABEL_PROXY_CLASS, LOAD_BALANCER_CLASS, MANAGED_BY,
+};
+use crate::manifest::Identity;
+use crate::values::{PortRef, Service};
+use crate::view::{Node, View};
 
 /// Whether the built-in template `name` has a direct layout here (the
 /// others are rendered as text).
@@ -17,97 +29,175 @@ pub fn has_layout(name: &str) -> bool {
     matches!(name, "direct.yaml" | "ingress.yaml")
 }
 
-/// The object the built-in template of `exposure` renders, in canonical
-/// order.
-pub fn object_of(exposure: &Exposure) -> Value {
-    match exposure.fields {
-        Fields::Direct { service, backing } => {
-            let mut spec = Map::with_capacity(6);
-            spec.insert("type".into(), "LoadBalancer".into());
-            spec.insert(
-                "loadBalancerClass".into(),
-                expose::LOAD_BALANCER_CLASS.into(),
-            );
-            // The template prints these only when set and not empty.
-            for key in ["ipFamilyPolicy", "ipFamilies"] {
-                if let Some(value) = backing.ip.get(key).filter(|v| truthy(v)) {
-                    spec.insert(key.into(), value.clone());
+/// A generated object of a built-in template, held as its plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    service: Arc<Service>,
+    /// The backend's pods and ports, for a direct Service; `None` for an
+    /// Ingress.
+    backing: Option<Arc<Backing>>,
+    /// `metadata.name`.
+    name: String,
+    /// `tailscale.com/tags`: the tags joined by commas, without spaces (the
+    /// operator sends the items to the API untrimmed).
+    tags: String,
+}
+
+impl Planned {
+    /// The object the built-in template of `exposure` renders.
+    pub fn new(exposure: &Exposure) -> Planned {
+        let (service, backing) = match exposure.fields {
+            Fields::Direct { service, backing } => (service, Some(Arc::clone(backing))),
+            Fields::Ingress { service } => (service, None),
+        };
+        Planned {
+            service: Arc::clone(service),
+            backing,
+            name: exposure.object_name(),
+            tags: service.tags.join(","),
+        }
+    }
+
+    pub fn identity(&self) -> Identity {
+        let (group, kind) = match self.backing {
+            Some(_) => ("", "Service"),
+            None => ("networking.k8s.io", "Ingress"),
+        };
+        Identity {
+            group: group.into(),
+            kind: kind.into(),
+            namespace: self.service.namespace.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    /// The object as a tree of borrowed strings, in canonical order.
+    pub fn node(&self) -> Node<'_> {
+        let service = &*self.service;
+        let mut labels = vec![(LABEL_MANAGED_BY, Node::Str(MANAGED_BY))];
+        if let Some(class) = &service.proxy_class {
+            labels.push((LABEL_PROXY_CLASS, Node::Str(class)));
+        }
+        // In key order, which canonical form sorts them into.
+        let mut annotations = Vec::with_capacity(3);
+        if self.backing.is_some() {
+            annotations.push((ANNOTATION_HOSTNAME, Node::Str(&service.hostname)));
+        }
+        if let Some(group) = &service.proxy_group {
+            annotations.push((ANNOTATION_PROXY_GROUP, Node::Str(group)));
+        }
+        if !service.tags.is_empty() {
+            annotations.push((ANNOTATION_TAGS, Node::Str(&self.tags)));
+        }
+        let mut metadata = vec![
+            ("name", Node::Str(&self.name)),
+            ("namespace", Node::Str(&service.namespace)),
+            ("labels", Node::Map(labels)),
+        ];
+        match &self.backing {
+            Some(backing) => {
+                metadata.push(("annotations", Node::Map(annotations)));
+                Node::Map(vec![
+                    ("apiVersion", Node::Str("v1")),
+                    ("kind", Node::Str("Service")),
+                    ("metadata", Node::Map(metadata)),
+                    ("spec", Node::Map(direct_spec(backing))),
+                ])
+            }
+            None => {
+                // The template prints annotations only when there are some.
+                if !annotations.is_empty() {
+                    metadata.push(("annotations", Node::Map(annotations)));
                 }
+                Node::Map(vec![
+                    ("apiVersion", Node::Str("networking.k8s.io/v1")),
+                    ("kind", Node::Str("Ingress")),
+                    ("metadata", Node::Map(metadata)),
+                    ("spec", Node::Map(ingress_spec(service))),
+                ])
             }
-            spec.insert(
-                "selector".into(),
-                Value::Object(
-                    backing
-                        .selector
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().into()))
-                        .collect(),
-                ),
-            );
-            spec.insert("ports".into(), Value::Array(expose::direct_ports(backing)));
-            object([
-                ("apiVersion", "v1".into()),
-                ("kind", "Service".into()),
-                (
-                    "metadata",
-                    object([
-                        ("name", exposure.object_name().into()),
-                        ("namespace", service.namespace.as_str().into()),
-                        ("labels", sorted(expose::common_labels(service))),
-                        ("annotations", sorted(expose::direct_annotations(service))),
-                    ]),
-                ),
-                ("spec", Value::Object(spec)),
-            ])
         }
-        Fields::Ingress { service } => {
-            let mut metadata = Map::with_capacity(4);
-            metadata.insert("name".into(), exposure.object_name().into());
-            metadata.insert("namespace".into(), service.namespace.as_str().into());
-            metadata.insert("labels".into(), sorted(expose::common_labels(service)));
-            let annotations = expose::common_annotations(service);
-            if !annotations.is_empty() {
-                metadata.insert("annotations".into(), sorted(annotations));
-            }
-            let backend = object([
-                ("name", service.backend.name.as_str().into()),
-                ("port", expose::backend_port(service)),
-            ]);
-            let path = object([
-                ("path", "/".into()),
-                ("pathType", "Prefix".into()),
-                ("backend", object([("service", backend)])),
-            ]);
-            let rule = object([("http", object([("paths", Value::Array(vec![path]))]))]);
-            object([
-                ("apiVersion", "networking.k8s.io/v1".into()),
-                ("kind", "Ingress".into()),
-                ("metadata", Value::Object(metadata)),
-                (
-                    "spec",
-                    object([
-                        ("ingressClassName", expose::INGRESS_CLASS.into()),
-                        (
-                            "tls",
-                            Value::Array(vec![object([(
-                                "hosts",
-                                Value::Array(vec![service.hostname.as_str().into()]),
-                            )])]),
-                        ),
-                        ("rules", Value::Array(vec![rule])),
-                    ]),
-                ),
-            ])
-        }
+    }
+
+    /// The object as JSON, for what changes or keeps it.
+    pub fn to_value(&self) -> Value {
+        View::of(&self.node()).to_value()
     }
 }
 
-/// A string map in the order the canonical form gives it.
-fn sorted(mut map: Map<String, Value>) -> Value {
-    if !map.keys().is_sorted() {
-        map.sort_keys();
+fn port(port: &PortRef) -> Node<'_> {
+    match port {
+        PortRef::Number(n) => Node::Int(u64::from(*n)),
+        PortRef::Name(name) => Node::Str(name),
     }
-    Value::Object(map)
+}
+
+fn direct_spec(backing: &Backing) -> Vec<(&str, Node<'_>)> {
+    let mut spec = Vec::with_capacity(6);
+    spec.push(("type", Node::Str("LoadBalancer")));
+    spec.push(("loadBalancerClass", Node::Str(LOAD_BALANCER_CLASS)));
+    // The template prints these only when set and not empty.
+    for key in ["ipFamilyPolicy", "ipFamilies"] {
+        if let Some((key, value)) = backing.ip.get_key_value(key).filter(|(_, v)| truthy(v)) {
+            spec.push((key.as_str(), Node::Json(value)));
+        }
+    }
+    let selector = backing
+        .selector
+        .iter()
+        .map(|(k, v)| (k.as_str(), Node::Str(v)))
+        .collect();
+    spec.push(("selector", Node::Map(selector)));
+    let ports = backing
+        .ports
+        .iter()
+        .map(|p| {
+            let mut entries = Vec::with_capacity(4);
+            if let Some(name) = &p.name {
+                entries.push(("name", Node::Str(name)));
+            }
+            entries.push(("port", Node::Int(u64::from(p.port))));
+            entries.push(("targetPort", port(&p.target)));
+            entries.push(("protocol", Node::Str("TCP")));
+            Node::Map(entries)
+        })
+        .collect();
+    spec.push(("ports", Node::List(ports)));
+    spec
+}
+
+fn ingress_spec(service: &Service) -> Vec<(&str, Node<'_>)> {
+    let backend_port = match &service.backend.port {
+        PortRef::Number(n) => ("number", Node::Int(u64::from(*n))),
+        PortRef::Name(name) => ("name", Node::Str(name)),
+    };
+    let backend = Node::Map(vec![(
+        "service",
+        Node::Map(vec![
+            ("name", Node::Str(&service.backend.name)),
+            ("port", Node::Map(vec![backend_port])),
+        ]),
+    )]);
+    let path = Node::Map(vec![
+        ("path", Node::Str("/")),
+        ("pathType", Node::Str("Prefix")),
+        ("backend", backend),
+    ]);
+    let rule = Node::Map(vec![(
+        "http",
+        Node::Map(vec![("paths", Node::List(vec![path]))]),
+    )]);
+    vec![
+        ("ingressClassName", Node::Str(INGRESS_CLASS)),
+        (
+            "tls",
+            Node::List(vec![Node::Map(vec![(
+                "hosts",
+                Node::List(vec![Node::Str(&service.hostname)]),
+            )])]),
+        ),
+        ("rules", Node::List(vec![rule])),
+    ]
 }
 
 /// Jinja truthiness for the template's `{% if %}`: null, false, 0, "" and

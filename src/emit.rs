@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 use rustc_hash::FxHashMap;
 use serde_json::Value;
 
+use crate::view::{Entries, Items, Node, View};
+
 /// How scalars the writer does not spell itself are spelled (serde-saphyr,
 /// provided by `yaml`), and how a whole document is written when the
 /// writer cannot.
@@ -87,21 +89,26 @@ impl<'a> Writer<'a> {
     }
 
     /// Appends one document (without `---`), ending with a newline.
-    pub fn document(&mut self, value: &Value) {
+    pub fn document<'v>(&mut self, value: impl Into<View<'v>>) {
+        let value = value.into();
         // Written optimistically: nearly every document is the writer's.
         let start = self.out.len();
         self.unusual = false;
-        match value {
-            Value::Object(map) if !map.is_empty() => self.map_entries(map, 0, false),
-            Value::Array(items) if !items.is_empty() => self.seq_items(items, 0, false),
-            _ => {
-                self.inline(value);
-                self.out.push('\n');
-            }
+        if value.is_map() && !value.is_empty() {
+            self.map_entries(value.entries(), 0, false);
+        } else if value.is_list() && !value.is_empty() {
+            self.seq_items(value.items(), 0, false);
+        } else {
+            self.inline(value);
+            self.out.push('\n');
         }
         if self.unusual {
             self.out.truncate(start);
-            self.out.push_str(&self.fallback.document(value));
+            let document = match value {
+                View::Json(value) => self.fallback.document(value),
+                view => self.fallback.document(&view.to_value()),
+            };
+            self.out.push_str(&document);
         }
     }
 
@@ -121,33 +128,40 @@ impl<'a> Writer<'a> {
     }
 
     /// A scalar or an empty collection, on the current line.
-    fn inline(&mut self, value: &Value) {
+    fn inline(&mut self, value: View) {
         match value {
-            Value::Null => self.out.push_str("null"),
-            Value::Bool(true) => self.out.push_str("true"),
-            Value::Bool(false) => self.out.push_str("false"),
-            Value::Number(n) => {
+            View::Missing | View::Json(Value::Null) => self.out.push_str("null"),
+            View::Json(Value::Bool(true)) => self.out.push_str("true"),
+            View::Json(Value::Bool(false)) => self.out.push_str("false"),
+            View::Json(Value::Number(n)) => {
                 self.unusual |= !(n.is_i64() || n.is_u64());
                 let _ = write!(self.out, "{n}");
             }
-            Value::String(s) => {
-                if plain(s) {
-                    self.out.push_str(s);
-                } else if unusual_string(s) {
-                    self.unusual = true;
-                } else {
-                    let spelled = match self.values.get(s.as_str()) {
-                        Some(spelled) => spelled,
-                        None => {
-                            let spelled = self.fallback.value(s);
-                            self.values.entry(s.clone()).or_insert(spelled)
-                        }
-                    };
-                    self.out.push_str(spelled);
-                }
+            View::Node(Node::Int(n)) => {
+                let _ = write!(self.out, "{n}");
             }
-            Value::Array(_) => self.out.push_str("[]"),
-            Value::Object(_) => self.out.push_str("{}"),
+            View::Json(Value::String(s)) => self.string(s),
+            View::Node(Node::Str(s)) => self.string(s),
+            View::Json(Value::Array(_)) | View::Node(Node::List(_)) => self.out.push_str("[]"),
+            View::Json(Value::Object(_)) | View::Node(Node::Map(_)) => self.out.push_str("{}"),
+            View::Node(Node::Json(value)) => self.inline(View::Json(value)),
+        }
+    }
+
+    fn string(&mut self, s: &str) {
+        if plain(s) {
+            self.out.push_str(s);
+        } else if unusual_string(s) {
+            self.unusual = true;
+        } else {
+            let spelled = match self.values.get(s) {
+                Some(spelled) => spelled,
+                None => {
+                    let spelled = self.fallback.value(s);
+                    self.values.entry(s.to_string()).or_insert(spelled)
+                }
+            };
+            self.out.push_str(spelled);
         }
     }
 
@@ -172,55 +186,42 @@ impl<'a> Writer<'a> {
 
     /// The entries of a non-empty map at `depth`; with `first_line_open`
     /// the first entry continues the line (after `- `).
-    fn map_entries(
-        &mut self,
-        map: &serde_json::Map<String, Value>,
-        depth: usize,
-        first_line_open: bool,
-    ) {
-        for (i, (key, value)) in map.iter().enumerate() {
+    fn map_entries(&mut self, entries: Entries, depth: usize, first_line_open: bool) {
+        for (i, (key, value)) in entries.enumerate() {
             if i > 0 || !first_line_open {
                 self.indent(depth);
             }
             self.key(key);
             self.out.push(':');
-            match value {
-                Value::Object(inner) if !inner.is_empty() => {
-                    self.out.push('\n');
-                    self.map_entries(inner, depth + 2, false);
-                }
+            if value.is_map() && !value.is_empty() {
+                self.out.push('\n');
+                self.map_entries(value.entries(), depth + 2, false);
+            } else if value.is_list() && !value.is_empty() {
                 // A sequence under a key starts at the key's column.
-                Value::Array(items) if !items.is_empty() => {
-                    self.out.push('\n');
-                    self.seq_items(items, depth, false);
-                }
-                _ => {
-                    self.out.push(' ');
-                    self.inline(value);
-                    self.out.push('\n');
-                }
+                self.out.push('\n');
+                self.seq_items(value.items(), depth, false);
+            } else {
+                self.out.push(' ');
+                self.inline(value);
+                self.out.push('\n');
             }
         }
     }
 
     /// The items of a non-empty sequence at `depth` (the column of `-`).
-    fn seq_items(&mut self, items: &[Value], depth: usize, first_line_open: bool) {
-        for (i, item) in items.iter().enumerate() {
+    fn seq_items(&mut self, items: Items, depth: usize, first_line_open: bool) {
+        for (i, item) in items.enumerate() {
             if i > 0 || !first_line_open {
                 self.indent(depth);
             }
             self.out.push_str("- ");
-            match item {
-                Value::Object(inner) if !inner.is_empty() => {
-                    self.map_entries(inner, depth + 2, true);
-                }
-                Value::Array(inner) if !inner.is_empty() => {
-                    self.seq_items(inner, depth + 2, true);
-                }
-                _ => {
-                    self.inline(item);
-                    self.out.push('\n');
-                }
+            if item.is_map() && !item.is_empty() {
+                self.map_entries(item.entries(), depth + 2, true);
+            } else if item.is_list() && !item.is_empty() {
+                self.seq_items(item.items(), depth + 2, true);
+            } else {
+                self.inline(item);
+                self.out.push('\n');
             }
         }
     }

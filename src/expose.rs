@@ -7,6 +7,7 @@
 //! them on the final stream.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -15,7 +16,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::manifest::object;
 use crate::values::{Mode, PortRef, Service, Values};
 
-pub use crate::gate::claims::{
+pub use crate::claims::{
     ANNOTATION_EXPOSE, ANNOTATION_HOSTNAME, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS, INGRESS_CLASS,
     LABEL_MANAGED_BY, LABEL_PROXY_CLASS, LOAD_BALANCER_CLASS, MANAGED_BY,
 };
@@ -37,11 +38,11 @@ pub enum Fields<'a> {
     /// A LoadBalancer Service of class tailscale, selecting the backend's
     /// pods.
     Direct {
-        service: &'a Service,
-        backing: &'a Backing,
+        service: &'a Arc<Service>,
+        backing: &'a Arc<Backing>,
     },
     /// A Tailscale Ingress to the backend Service.
-    Ingress { service: &'a Service },
+    Ingress { service: &'a Arc<Service> },
 }
 
 impl<'a> Exposure<'a> {
@@ -80,7 +81,7 @@ pub(crate) fn plan_error(service: &Service, message: String) -> Error {
         .key(service.key_path())
 }
 
-pub(crate) fn common_labels(service: &Service) -> Map<String, Value> {
+fn common_labels(service: &Service) -> Map<String, Value> {
     let mut labels = Map::new();
     labels.insert(LABEL_MANAGED_BY.into(), MANAGED_BY.into());
     if let Some(class) = &service.proxy_class {
@@ -91,7 +92,7 @@ pub(crate) fn common_labels(service: &Service) -> Map<String, Value> {
 
 /// The annotations both generated kinds share. Tags are one comma-separated
 /// string without spaces: the operator sends the items to the API untrimmed.
-pub(crate) fn common_annotations(service: &Service) -> Map<String, Value> {
+fn common_annotations(service: &Service) -> Map<String, Value> {
     let mut annotations = Map::new();
     if !service.tags.is_empty() {
         annotations.insert(ANNOTATION_TAGS.into(), service.tags.join(",").into());
@@ -130,7 +131,7 @@ fn service_context(service: &Service) -> Value {
 
 /// The annotations of a direct Service: the hostname, then the shared
 /// ones.
-pub(crate) fn direct_annotations(service: &Service) -> Map<String, Value> {
+fn direct_annotations(service: &Service) -> Map<String, Value> {
     let mut annotations = Map::new();
     annotations.insert(ANNOTATION_HOSTNAME.into(), service.hostname.as_str().into());
     annotations.extend(common_annotations(service));
@@ -138,7 +139,7 @@ pub(crate) fn direct_annotations(service: &Service) -> Map<String, Value> {
 }
 
 /// The ports of a direct Service, as Kubernetes writes them.
-pub(crate) fn direct_ports(backing: &Backing) -> Vec<Value> {
+fn direct_ports(backing: &Backing) -> Vec<Value> {
     backing
         .ports
         .iter()
@@ -156,7 +157,7 @@ pub(crate) fn direct_ports(backing: &Backing) -> Vec<Value> {
 }
 
 /// The Ingress's backend port: by number or by name.
-pub(crate) fn backend_port(service: &Service) -> Value {
+fn backend_port(service: &Service) -> Value {
     match &service.backend.port {
         PortRef::Number(n) => object([("number", (*n).into())]),
         PortRef::Name(s) => object([("name", s.as_str().into())]),
@@ -211,7 +212,7 @@ fn ingress_context(exposure: &Exposure, service: &Service) -> Value {
 /// generate nothing (their backend Service is changed in `split`).
 pub fn plan<'a>(
     values: &'a Values,
-    backings: &'a BTreeMap<String, Backing>,
+    backings: &'a BTreeMap<String, Arc<Backing>>,
 ) -> Result<Vec<Exposure<'a>>> {
     let mut exposures = Vec::new();
     for (index, service) in values.services.iter().enumerate() {

@@ -19,7 +19,7 @@ use crate::directory;
 use crate::error::{Error, ErrorKind, Result};
 use crate::escape;
 use crate::expose;
-use crate::gate::{self, Item, Origin};
+use crate::gate::{self, Body, Item, Origin};
 use crate::helm;
 use crate::kustomize;
 use crate::location::Location;
@@ -329,7 +329,7 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
 
 /// A run's objects, unless the gate found an error (or, under `--strict`,
 /// anything to repair or warn about). The gate's warnings join the report.
-pub fn accept(request: &Request, run: Run) -> Result<(Vec<Value>, Report)> {
+pub fn accept(request: &Request, run: Run) -> Result<(Vec<Body>, Report)> {
     refuse_errors(&run.findings)?;
     let mut report = run.report;
     for warning in run
@@ -364,7 +364,7 @@ pub fn accept(request: &Request, run: Run) -> Result<(Vec<Value>, Report)> {
 /// Everything a run produced, for `check`, which also looks at the inputs.
 pub struct Run {
     /// The output objects, in order.
-    pub objects: Vec<Value>,
+    pub objects: Vec<Body>,
     /// The gate's findings on exactly these objects.
     pub findings: Vec<Diagnostic>,
     pub report: Report,
@@ -397,7 +397,7 @@ pub fn run(request: &Request, values: Values) -> Result<Run> {
                     &mut report,
                     &mut refused,
                 )?;
-                backings.insert(service.name.clone(), backing);
+                backings.insert(service.name.clone(), Arc::new(backing));
             }
             Mode::Ingress => backend::check_ingress(service, &upstream)?,
             Mode::Annotate => {}
@@ -439,7 +439,7 @@ pub fn run(request: &Request, values: Values) -> Result<Run> {
     };
     split::apply(&mut upstream, &values, &mut report)?;
     for object in &upstream {
-        if crate::gate::claims::role(&object.value) == Some(crate::gate::claims::Role::Ingress) {
+        if crate::claims::role(&object.value) == Some(crate::claims::Role::Ingress) {
             report.note(format!(
                 "{} ({}) is an Ingress of class tailscale from the upstream manifests; it passes through, and ignore-differences covers it",
                 Identity::of(&object.value),
@@ -491,7 +491,7 @@ pub fn finish(
     request: &Request,
     mut items: Vec<Item>,
     values: &Values,
-) -> Result<(Vec<Value>, Vec<Diagnostic>)> {
+) -> Result<(Vec<Body>, Vec<Diagnostic>)> {
     refuse_empty(request, &items)?;
     if items.len() as u64 > request.limits.max_objects {
         let mut err = Error::new(
@@ -512,7 +512,10 @@ pub fn finish(
         return Err(err);
     }
     for item in &mut items {
-        item.object = manifest::canonical(std::mem::take(&mut item.object));
+        // Planned objects are built in canonical order.
+        if let Body::Json(value) = &mut item.body {
+            *value = manifest::canonical(std::mem::take(value));
+        }
     }
     patch::apply(&mut items, &values.patches)?;
 
@@ -546,10 +549,7 @@ pub fn finish(
         operator_version: request.operator_version,
     };
     let findings = gate::run(&items, ids, values, &options);
-    Ok((
-        items.into_iter().map(|item| item.object).collect(),
-        findings,
-    ))
+    Ok((items.into_iter().map(|item| item.body).collect(), findings))
 }
 
 /// The gate's errors as the one error a failed run prints: the first in
@@ -590,14 +590,11 @@ fn refuse_errors(findings: &[Diagnostic]) -> Result<()> {
     Err(err)
 }
 
-/// The printed form of accepted objects.
-pub fn output(request: &Request, objects: Vec<Value>, report: Report) -> Output {
-    let text = match request.format {
-        Format::Yaml => yaml::emit_stream(&objects),
-        Format::Json => json_lines(objects.iter()),
-    };
+/// The printed form of accepted objects, with the objects as JSON.
+pub fn output(request: &Request, objects: Vec<Body>, report: Report) -> Output {
+    let text = write(request, objects.iter());
     Output {
-        objects,
+        objects: objects.into_iter().map(Body::into_value).collect(),
         text,
         report,
     }
@@ -605,17 +602,24 @@ pub fn output(request: &Request, objects: Vec<Value>, report: Report) -> Output 
 
 /// The printed form of accepted objects, for a caller that needs only the
 /// text: each object is dropped once written.
-pub fn print(request: &Request, objects: Vec<Value>) -> String {
-    match request.format {
-        Format::Yaml => yaml::emit_stream(objects),
-        Format::Json => json_lines(objects.into_iter()),
-    }
+pub fn print(request: &Request, objects: Vec<Body>) -> String {
+    write(request, objects)
 }
 
-fn json_lines<V: std::borrow::Borrow<Value>>(objects: impl Iterator<Item = V>) -> String {
-    objects
-        .map(|o| {
-            escape::json(serde_json::to_string(o.borrow()).expect("JSON values serialize")) + "\n"
-        })
-        .collect()
+fn write<B: std::borrow::Borrow<Body>>(
+    request: &Request,
+    objects: impl IntoIterator<Item = B>,
+) -> String {
+    match request.format {
+        Format::Yaml => yaml::emit_each(objects, |writer, object| {
+            object.borrow().with_view(|view| writer.document(view));
+        }),
+        Format::Json => objects
+            .into_iter()
+            .map(|o| {
+                let line = o.borrow().with_view(|view| serde_json::to_string(&view));
+                escape::json(line.expect("JSON values serialize")) + "\n"
+            })
+            .collect(),
+    }
 }

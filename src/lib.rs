@@ -12,6 +12,7 @@ pub mod argocd;
 pub mod backend;
 pub mod check;
 pub mod child;
+pub mod claims;
 pub mod diagnostic;
 pub mod diff;
 pub mod direct;

@@ -5,21 +5,13 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
+pub use crate::view::get;
+use crate::view::{SCAN, View, get_in};
+
 /// Labels the operator puts on its own children. On a user object they make
 /// the operator treat it as its own (DESIGN promise 3).
 pub const OPERATOR_LABEL_PREFIXES: &[&str] =
     &["tailscale.com/managed", "tailscale.com/parent-resource"];
-
-/// The value under `key`, when `value` is a mapping that has it. The maps
-/// of a Kubernetes object hold a few short keys: comparing them costs less
-/// than hashing the one looked for, which `serde_json`'s map (an IndexMap
-/// with SipHash, for `preserve_order`) does on every lookup.
-pub fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
-    get_in(value.as_object()?, key)
-}
-
-/// Maps up to this size are searched by comparing keys.
-const SCAN: usize = 12;
 
 static NULL: Value = Value::Null;
 
@@ -105,21 +97,19 @@ impl std::fmt::Display for Identity {
 }
 
 /// Why a document is not a Kubernetes object Argo CD can apply, or `Ok`.
-pub fn check_shape(object: &Value) -> Result<(), String> {
-    let Some(map) = object.as_object() else {
+pub fn check_shape<'a>(object: impl Into<View<'a>>) -> Result<(), String> {
+    let object = object.into();
+    if !object.is_map() {
         return Err(
             "a document is not a mapping; every document must be one Kubernetes object".into(),
         );
-    };
+    }
     for field in ["apiVersion", "kind"] {
-        match get_in(map, field) {
-            Some(Value::String(s)) if !s.is_empty() => {}
-            _ => return Err(format!("an object has no `{field}` string")),
+        if object.get(field).as_str().is_none_or(str::is_empty) {
+            return Err(format!("an object has no `{field}` string"));
         }
     }
-    let name = get_in(map, "metadata")
-        .and_then(|m| get(m, "name"))
-        .and_then(Value::as_str);
+    let name = object.at(&["metadata", "name"]).as_str();
     if name.is_none_or(str::is_empty) {
         return Err("an object has no `metadata.name`".into());
     }
@@ -128,26 +118,24 @@ pub fn check_shape(object: &Value) -> Result<(), String> {
 
 /// Why an object cannot be emitted by this plugin, or `Ok` when it can:
 /// a valid object that renders nothing the operator owns.
-pub fn check(object: &Value) -> Result<(), String> {
+pub fn check<'a>(object: impl Into<View<'a>>) -> Result<(), String> {
+    let object = object.into();
     check_shape(object)?;
-    let map = object.as_object().expect("checked above");
-    if get_in(map, "status").is_some() {
+    if !object.get("status").is_missing() {
         return Err(
             "an object renders `status`, which the cluster (here: the Tailscale operator) owns"
                 .into(),
         );
     }
-    let metadata = at(object, &["metadata"]);
-    if get(metadata, "finalizers").is_some() {
+    let metadata = object.get("metadata");
+    if !metadata.get("finalizers").is_missing() {
         return Err("an object renders `metadata.finalizers`; the operator adds its own, and an explicit list would strip it".into());
     }
-    if let Some(labels) = get(metadata, "labels").and_then(Value::as_object) {
-        for key in labels.keys() {
-            if OPERATOR_LABEL_PREFIXES.iter().any(|p| key.starts_with(p)) {
-                return Err(format!(
-                    "an object carries the operator-internal label {key:?}; the operator would treat it as its own child"
-                ));
-            }
+    for (key, _) in metadata.get("labels").entries() {
+        if OPERATOR_LABEL_PREFIXES.iter().any(|p| key.starts_with(p)) {
+            return Err(format!(
+                "an object carries the operator-internal label {key:?}; the operator would treat it as its own child"
+            ));
         }
     }
     Ok(())
@@ -174,14 +162,6 @@ fn in_front(map: &Map<String, Value>, first: &[&str]) -> bool {
             (Some(want), Some(key)) if key == want => {}
             _ => return false,
         }
-    }
-}
-
-fn get_in<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    if map.len() <= SCAN {
-        map.iter().find_map(|(k, v)| (k == key).then_some(v))
-    } else {
-        map.get(key)
     }
 }
 

@@ -10,7 +10,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-pub use crate::gate::claims::{Role, role};
+pub use crate::claims::{Role, role};
 use crate::manifest::Identity;
 
 /// One row of the table: what the operator writes for a role, as JSON

@@ -6,12 +6,13 @@
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::gate::{Item, Touch};
-use crate::manifest::{self, string_at};
+use crate::gate::{Body, Item, Touch};
+use crate::manifest;
 use crate::values::{PatchSpec, PatchTarget};
+use crate::view::View;
 
-fn matches(target: &PatchTarget, object: &Value) -> bool {
-    let text = |path: &[&str]| string_at(object, path);
+fn matches(target: &PatchTarget, object: View) -> bool {
+    let text = |path: &[&str]| object.at(path).as_str();
     target
         .api_version
         .as_deref()
@@ -40,7 +41,7 @@ fn patch_error(spec: &PatchSpec, key: String, message: String) -> Error {
 /// Applies one patch to every object its target names, all or nothing.
 fn apply_one(items: &mut [Item], spec: &PatchSpec) -> Result<()> {
     let indexes: Vec<usize> = (0..items.len())
-        .filter(|&i| matches(&spec.target, &items[i].object))
+        .filter(|&i| items[i].body.with_view(|v| matches(&spec.target, v)))
         .collect();
     if indexes.is_empty() {
         return Err(patch_error(
@@ -75,7 +76,7 @@ fn apply_one(items: &mut [Item], spec: &PatchSpec) -> Result<()> {
         .collect();
     let mut patched = Vec::with_capacity(indexes.len());
     for &i in &indexes {
-        let mut object = items[i].object.clone();
+        let mut object = items[i].body.clone().into_value();
         json_patch::patch(&mut object, &spec.ops).map_err(|e| {
             let touch = &touches[e.operation];
             let why = match e.kind {
@@ -102,7 +103,7 @@ fn apply_one(items: &mut [Item], spec: &PatchSpec) -> Result<()> {
         patched.push((i, object));
     }
     for (i, object) in patched {
-        items[i].object = manifest::canonical(object);
+        items[i].body = Body::Json(manifest::canonical(object));
         // `test` operations read and write nothing.
         items[i]
             .touches
@@ -156,7 +157,10 @@ mod tests {
             json!([{"op": "add", "path": "/metadata/labels/team", "value": "platform"}]),
         );
         apply(&mut objects, &[s]).unwrap();
-        assert_eq!(objects[0].object["metadata"]["labels"]["team"], "platform");
+        assert_eq!(
+            objects[0].body.clone().into_value()["metadata"]["labels"]["team"],
+            "platform"
+        );
         assert_eq!(objects[0].touches[0].key_path, "patches[0].ops[0]");
         assert_eq!(objects[0].touches[0].path, "/metadata/labels/team");
     }
@@ -171,7 +175,7 @@ mod tests {
         let err = apply(&mut objects, &[s]).unwrap_err();
         assert_eq!(err.key_path.as_deref(), Some("patches[0].ops[1]"));
         assert!(err.message.contains("test failed"), "{}", err.message);
-        assert_eq!(objects[0].object, service());
+        assert_eq!(objects[0].body, Body::Json(service()));
         assert!(objects[0].touches.is_empty());
     }
 

@@ -12,8 +12,10 @@ use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior};
 use serde_json::Value;
 
+use crate::direct::Planned;
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose::Exposure;
+use crate::gate::Body;
 use crate::guard;
 use crate::location::Location;
 use crate::manifest;
@@ -46,9 +48,11 @@ pub struct Templates {
     built_in: Vec<&'static str>,
 }
 
-/// An object a template produced, and where it starts in the rendered text.
-pub struct Rendered {
-    pub object: Value,
+/// An object a template produced, and where it starts in the rendered
+/// text: JSON read back, or ([`Templates::render`]) a built-in object
+/// still held as its plan.
+pub struct Rendered<T = Value> {
+    pub object: T,
     pub location: Location,
 }
 
@@ -159,12 +163,19 @@ impl Templates {
     /// template nothing overrides is not rendered as text: its object is
     /// written from the plan as the template lays it out (the property test
     /// `direct_objects_equal_rendered_ones` holds the two together).
-    pub fn render(&self, exposure: &Exposure) -> Result<Vec<Rendered>> {
+    pub fn render(&self, exposure: &Exposure) -> Result<Vec<Rendered<Body>>> {
         let name = exposure.template;
         if !(self.built_in.contains(&name) && crate::direct::has_layout(name)) {
-            return self.render_text(name, &exposure.context(), &exposure.key_path());
+            let rendered = self.render_text(name, &exposure.context(), &exposure.key_path())?;
+            return Ok(rendered
+                .into_iter()
+                .map(|r| Rendered {
+                    object: Body::Json(r.object),
+                    location: r.location,
+                })
+                .collect());
         }
-        let object = crate::direct::object_of(exposure);
+        let object = Planned::new(exposure);
         // Not overridden, so the origin is the embedded one.
         let location = || {
             Location::start_of(&Arc::from(format!(
@@ -172,10 +183,10 @@ impl Templates {
                 exposure.key_path()
             )))
         };
-        manifest::check(&object)
+        manifest::check(&object.node())
             .map_err(|why| Error::new(ErrorKind::Template, why).at(location()))?;
         Ok(vec![Rendered {
-            object,
+            object: Body::Planned(object),
             location: location(),
         }])
     }
@@ -255,6 +266,7 @@ mod tests {
     use crate::backend::{Backing, BackingPort};
     use crate::expose::Fields;
     use crate::values::{Backend, Mode, PortRef, Service};
+    use crate::view::View;
     use proptest::prelude::*;
 
     /// Strings that test a layout: YAML's special words and indicators,
@@ -358,11 +370,13 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
-        /// The direct objects are what the embedded templates render and
-        /// read back, in the canonical form every object takes: editing a
-        /// template without `direct.rs` (or the reverse) fails here.
+        /// The planned objects are what the embedded templates render and
+        /// read back, in the canonical form every object takes, and read
+        /// and print as that JSON does: editing a template without
+        /// `direct.rs` (or the reverse) fails here.
         #[test]
         fn direct_objects_equal_rendered_ones((service, backing) in planned()) {
+            let (service, backing) = (Arc::new(service), Arc::new(backing));
             let templates = Templates::new(None);
             let exposures = [
                 Exposure { service: 0, template: "direct.yaml", fields: Fields::Direct { service: &service, backing: &backing } },
@@ -374,14 +388,26 @@ mod tests {
                     .unwrap();
                 prop_assert_eq!(rendered.len(), 1);
                 let text_object = manifest::canonical(rendered[0].object.clone());
-                let direct = crate::direct::object_of(exposure);
+                let planned = Planned::new(exposure);
+                let direct = planned.to_value();
                 // Already canonical, and the canonical form of the template's.
                 prop_assert_eq!(&manifest::canonical(direct.clone()), &direct);
                 prop_assert_eq!(&direct, &text_object, "{}", exposure.template);
-                // The bytes written out are the same too.
-                prop_assert_eq!(yaml::emit(&direct), yaml::emit(&text_object));
+                // Every question the gate asks gets the JSON's answer.
+                let node = planned.node();
+                crate::view::agree(View::of(&node), View::Json(&text_object));
+                prop_assert_eq!(planned.identity(), manifest::Identity::of(&text_object));
+                // The bytes written out are the same too, as YAML and as JSON.
+                prop_assert_eq!(
+                    yaml::emit_each([View::of(&node)], |w, v| w.document(v)),
+                    yaml::emit(&text_object)
+                );
+                prop_assert_eq!(
+                    serde_json::to_string(&View::of(&node)).unwrap(),
+                    serde_json::to_string(&text_object).unwrap()
+                );
                 let via = templates.render(exposure).unwrap();
-                prop_assert_eq!(&via[0].object, &direct);
+                prop_assert_eq!(&via[0].object, &Body::Planned(planned));
                 prop_assert_eq!(&via[0].location, &rendered[0].location);
             }
         }

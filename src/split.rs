@@ -9,13 +9,11 @@
 
 use serde_json::{Map, Value};
 
+use crate::claims::{self, Role, find_service, is_egress, is_headless, is_tailscale_load_balancer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose::{
     ANNOTATION_EXPOSE, ANNOTATION_HOSTNAME, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS,
     LABEL_PROXY_CLASS, plan_error,
-};
-use crate::gate::claims::{
-    self, Role, find_service, is_egress, is_headless, is_tailscale_load_balancer,
 };
 use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES, string_at};
 use crate::report::Report;

@@ -11,7 +11,24 @@ use std::fmt;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
 
-use crate::manifest;
+/// The value under `key`, when `value` is a mapping that has it. The maps
+/// of a Kubernetes object hold a few short keys: comparing them costs less
+/// than hashing the one looked for, which `serde_json`'s map (an IndexMap
+/// with SipHash, for `preserve_order`) does on every lookup.
+pub fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    get_in(value.as_object()?, key)
+}
+
+/// Maps up to this size are searched by comparing keys.
+pub(crate) const SCAN: usize = 12;
+
+pub(crate) fn get_in<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= SCAN {
+        map.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        map.get(key)
+    }
+}
 
 /// A JSON tree made of borrowed parts. `Json` holds a subtree that is
 /// already JSON (a backend Service's `ipFamilies`).
@@ -47,6 +64,12 @@ impl<'a> From<&'a Value> for View<'a> {
     }
 }
 
+impl<'a> From<&'a Node<'a>> for View<'a> {
+    fn from(node: &'a Node<'a>) -> View<'a> {
+        View::of(node)
+    }
+}
+
 impl<'a> View<'a> {
     pub fn of(node: &'a Node<'a>) -> View<'a> {
         match node {
@@ -58,7 +81,7 @@ impl<'a> View<'a> {
     /// The value under `key`, when this is a map that has it.
     pub fn get(self, key: &str) -> View<'a> {
         match self {
-            View::Json(value) => manifest::get(value, key).map_or(View::Missing, View::Json),
+            View::Json(value) => get(value, key).map_or(View::Missing, View::Json),
             View::Node(Node::Map(entries)) => entries
                 .iter()
                 .find(|(k, _)| *k == key)
@@ -252,6 +275,35 @@ impl fmt::Display for View<'_> {
     }
 }
 
+/// Requires every question asked of `a` and `b`, down the whole tree, to
+/// get one answer: for tests holding a built tree to its JSON.
+#[cfg(test)]
+pub(crate) fn agree(a: View, b: View) {
+    assert_eq!(a.as_str(), b.as_str());
+    assert_eq!(a.as_u64(), b.as_u64());
+    assert_eq!(a.is_number(), b.is_number());
+    assert_eq!(a.is_map(), b.is_map());
+    assert_eq!(a.is_list(), b.is_list());
+    assert_eq!(a.is_missing(), b.is_missing());
+    assert_eq!(a.len(), b.len());
+    assert_eq!(a.to_string(), b.to_string());
+    assert_eq!(a.to_value(), b.to_value());
+    let (ea, eb): (Vec<_>, Vec<_>) = (a.entries().collect(), b.entries().collect());
+    assert_eq!(ea.len(), eb.len());
+    for ((ka, va), (kb, vb)) in ea.into_iter().zip(eb) {
+        assert_eq!(ka, kb);
+        agree(va, vb);
+        agree(a.get(ka), b.get(kb));
+    }
+    assert_eq!(a.items().count(), b.items().count());
+    for (i, (ia, ib)) in a.items().zip(b.items()).enumerate() {
+        agree(ia, ib);
+        agree(a.index(i), b.index(i));
+    }
+    assert!(a.get("nothing").is_missing() && b.get("nothing").is_missing());
+    assert!(a.index(usize::MAX).is_missing() && b.index(usize::MAX).is_missing());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,40 +330,10 @@ mod tests {
         (value, node)
     }
 
-    /// Every question asked of the two forms of one tree gets one answer.
-    fn agree(a: View, b: View) {
-        assert_eq!(a.as_str(), b.as_str());
-        assert_eq!(a.as_u64(), b.as_u64());
-        assert_eq!(a.is_number(), b.is_number());
-        assert_eq!(a.is_map(), b.is_map());
-        assert_eq!(a.is_list(), b.is_list());
-        assert_eq!(a.is_missing(), b.is_missing());
-        assert_eq!(a.len(), b.len());
-        assert_eq!(a.to_string(), b.to_string());
-        assert_eq!(a.to_value(), b.to_value());
-        let (ea, eb): (Vec<_>, Vec<_>) = (a.entries().collect(), b.entries().collect());
-        assert_eq!(ea.len(), eb.len());
-        for ((ka, va), (kb, vb)) in ea.into_iter().zip(eb) {
-            assert_eq!(ka, kb);
-            agree(va, vb);
-            agree(a.get(ka), b.get(kb));
-        }
-        for (i, (ia, ib)) in a.items().zip(b.items()).enumerate() {
-            agree(ia, ib);
-            agree(a.index(i), b.index(i));
-        }
-        agree_missing(a.get("nothing"), b.get("nothing"));
-        agree_missing(a.index(99), b.index(99));
-    }
-
-    fn agree_missing(a: View, b: View) {
-        assert!(a.is_missing() && b.is_missing());
-    }
-
     #[test]
     fn a_node_answers_as_its_json_does() {
         let (value, node) = tree();
-        agree(View::from(&value), node.view());
+        super::agree(View::from(&value), node.view());
         assert_eq!(node.view().to_value(), value);
         assert_eq!(
             serde_json::to_string(&node.view()).unwrap(),

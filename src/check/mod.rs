@@ -23,7 +23,7 @@ use crate::apps;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose::{ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS};
-use crate::gate::{self, Item, Origin};
+use crate::gate::{self, Body, Item, Origin};
 use crate::generate::{self, Request};
 use crate::location::Location;
 use crate::manifest::{Identity, string_at as text};
@@ -47,8 +47,8 @@ pub struct Extra {
 }
 
 /// Whether the operator would give an object a device.
-fn claim(object: &Value) -> Option<gate::claims::Claim> {
-    gate::claims::claim(object, "")
+fn claim(object: &Value) -> Option<crate::claims::Claim> {
+    crate::claims::claim(object, "")
 }
 
 fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
@@ -136,11 +136,12 @@ pub fn check(request: &Request, extra: &Extra) -> Result<Vec<Diagnostic>> {
     };
     let mut out = run.findings.clone();
     out.extend(repaired(&run, request));
-    policy::policy_checks(&run.objects, extra, &mut out)?;
-    argocd::argocd_checks(&run.objects, request, extra, &mut out)?;
+    let objects: Vec<Value> = run.objects.iter().cloned().map(Body::into_value).collect();
+    policy::policy_checks(&objects, extra, &mut out)?;
+    argocd::argocd_checks(&objects, request, extra, &mut out)?;
     logs::log_checks(extra, &mut out);
     if !extra.cluster_state.is_empty() {
-        out.extend(cluster::diagnose(&extra.cluster_state, Some(&run.objects))?);
+        out.extend(cluster::diagnose(&extra.cluster_state, Some(&objects))?);
     }
     place(&mut out, &run.values);
     sort(&mut out);
@@ -178,7 +179,7 @@ fn place(out: &mut [Diagnostic], values: &crate::values::Values) {
                 key == own || key.starts_with(&format!("{own}."))
             })
         });
-        let named = |s: &&crate::values::Service| {
+        let named = |s: &&std::sync::Arc<crate::values::Service>| {
             let mention = format!("services.{}", s.name);
             d.message.contains(&mention)
                 || d.object.as_deref().is_some_and(|o| {

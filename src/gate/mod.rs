@@ -7,10 +7,11 @@
 //! generated object, the upstream file and line an object came from, or the
 //! patch operation that last touched the field at fault.
 
-pub mod claims;
 mod rules;
 
 use serde_json::Value;
+
+use crate::direct::Planned;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::location::Location;
@@ -43,30 +44,77 @@ pub struct Touch {
     pub location: Location,
 }
 
+/// An object of the stream: JSON (read, rendered as text, or patched), or
+/// a built-in object still held as its plan, which is checked and printed
+/// without being built as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Json(Value),
+    Planned(Planned),
+}
+
+impl From<Value> for Body {
+    fn from(value: Value) -> Body {
+        Body::Json(value)
+    }
+}
+
+impl Body {
+    pub fn identity(&self) -> Identity {
+        match self {
+            Body::Json(value) => Identity::of(value),
+            Body::Planned(planned) => planned.identity(),
+        }
+    }
+
+    /// The object as JSON.
+    pub fn into_value(self) -> Value {
+        match self {
+            Body::Json(value) => value,
+            Body::Planned(planned) => planned.to_value(),
+        }
+    }
+
+    /// The object as JSON to change in place; a planned object is built
+    /// as JSON first, and stays so.
+    pub fn value_mut(&mut self) -> &mut Value {
+        if let Body::Planned(planned) = self {
+            *self = Body::Json(planned.to_value());
+        }
+        match self {
+            Body::Json(value) => value,
+            Body::Planned(_) => unreachable!("built as JSON above"),
+        }
+    }
+
+    /// Calls `read` with a view of the object.
+    pub fn with_view<R>(&self, read: impl FnOnce(View<'_>) -> R) -> R {
+        match self {
+            Body::Json(value) => read(View::Json(value)),
+            Body::Planned(planned) => read(View::of(&planned.node())),
+        }
+    }
+}
+
 /// An object of the stream with where it came from and what patched it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
-    pub object: Value,
+    pub body: Body,
     pub origin: Origin,
     pub touches: Vec<Touch>,
 }
 
 impl Item {
-    pub fn new(object: Value, origin: Origin) -> Item {
+    pub fn new(body: impl Into<Body>, origin: Origin) -> Item {
         Item {
-            object,
+            body: body.into(),
             origin,
             touches: Vec::new(),
         }
     }
 
     pub fn id(&self) -> Identity {
-        Identity::of(&self.object)
-    }
-
-    /// The object, as the gate reads it.
-    pub fn view(&self) -> View<'_> {
-        View::Json(&self.object)
+        self.body.identity()
     }
 }
 

@@ -8,19 +8,19 @@ use std::collections::{BTreeMap, BTreeSet};
 // Index maps: looked up, never iterated into the output.
 use rustc_hash::FxHashMap as HashMap;
 
-use super::claims::{
+use super::{Body, Item, Options, Origin, cause, finding};
+use crate::claims::{
     self, CLAIM_POINTERS, Claim, ContainerPort, HostnameSource, container_ports,
     matching_workloads, shown_component, string_map,
 };
-use super::claims::{
+use crate::claims::{
     ANNOTATION_EXPOSE, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS, INGRESS_CLASS, LABEL_PROXY_CLASS,
 };
-use super::{Item, Options, Origin, cause, finding};
 use crate::diagnostic::Diagnostic;
 use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES};
 use crate::names;
 use crate::values::{Service, Values};
-use crate::view::View;
+use crate::view::{Node, View};
 
 /// Annotations together may not exceed this (the API server's limit).
 const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
@@ -262,7 +262,22 @@ pub fn run(
     options: &Options,
 ) -> Vec<Diagnostic> {
     debug_assert_eq!(items.len(), ids.len());
-    let views = items.iter().map(Item::view).collect();
+    // Planned objects are read through trees built once, here.
+    let nodes: Vec<Option<Node>> = items
+        .iter()
+        .map(|item| match &item.body {
+            Body::Planned(planned) => Some(planned.node()),
+            Body::Json(_) => None,
+        })
+        .collect();
+    let views = items
+        .iter()
+        .zip(&nodes)
+        .map(|(item, node)| match (&item.body, node) {
+            (Body::Json(value), _) => View::Json(value),
+            (Body::Planned(_), node) => View::of(node.as_ref().expect("built above")),
+        })
+        .collect();
     let context = Context::new(items, views, ids, values, options);
     let exposures: Vec<Exposure> = (0..items.len())
         .filter_map(|i| context.exposure(i))

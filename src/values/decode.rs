@@ -15,6 +15,7 @@ use crate::names;
 use crate::report::Finding;
 use crate::yaml::{Key, Node, NodeValue};
 use std::fmt::Display;
+use std::sync::Arc;
 
 /// Longest service key whose `<key>-ts-lb` is still a 63-character Service name.
 const MAX_DIRECT_KEY: usize = names::MAX_LABEL - "-ts-lb".len();
@@ -420,7 +421,7 @@ pub fn decode(root: &Node, fallback_namespace: Option<&str>) -> Result<Values> {
         };
         for (key, node) in services {
             if let Some(s) = service(key, node, &values.defaults, &mut values.warnings)? {
-                values.services.push(s);
+                values.services.push(Arc::new(s));
             }
         }
     }

@@ -132,7 +132,9 @@ pub struct Defaults {
 pub struct Values {
     pub tailnet: Option<String>,
     pub defaults: Defaults,
-    pub services: Vec<Service>,
+    /// Shared with the generated objects that are held as their plan
+    /// (`direct::Planned`) until they are printed.
+    pub services: Vec<Arc<Service>>,
     pub upstream: Vec<Upstream>,
     pub patches: Vec<PatchSpec>,
     /// Set for an apps directory, whose values list child Applications.

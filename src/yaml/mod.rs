@@ -652,12 +652,21 @@ pub fn emit(value: &Value) -> String {
 /// each once written: the text grows as the objects go, so the two never
 /// take their full size at once.
 pub fn emit_stream<V: std::borrow::Borrow<Value>>(values: impl IntoIterator<Item = V>) -> String {
+    emit_each(values, |writer, value| writer.document(value.borrow()))
+}
+
+/// A `---`-separated stream of whatever `write` writes as one document
+/// for each of `objects`.
+pub fn emit_each<T>(
+    objects: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(&mut crate::emit::Writer, T),
+) -> String {
     let mut writer = crate::emit::Writer::new(&Saphyr);
-    for (i, value) in values.into_iter().enumerate() {
+    for (i, object) in objects.into_iter().enumerate() {
         if i > 0 {
             writer.separator();
         }
-        writer.document(value.borrow());
+        write(&mut writer, object);
     }
     writer.finish()
 }

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::state::{Object, SecretKeys, Snapshot};
 use crate::check::argocd::{ignored_pointers, recreates, sync_options};
+use crate::claims;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::gate::claims;
 use crate::manifest::string_at;
 
 /// The operator's labels on what it creates for a parent resource.
