@@ -58,14 +58,32 @@ impl Planned {
         }
     }
 
+    pub fn kind(&self) -> &'static str {
+        match self.backing {
+            Some(_) => "Service",
+            None => "Ingress",
+        }
+    }
+
+    pub fn api_version(&self) -> &'static str {
+        match self.backing {
+            Some(_) => "v1",
+            None => "networking.k8s.io/v1",
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub fn identity(&self) -> Identity {
-        let (group, kind) = match self.backing {
-            Some(_) => ("", "Service"),
-            None => ("networking.k8s.io", "Ingress"),
+        let group = match self.api_version().split_once('/') {
+            Some((group, _)) => group,
+            None => "",
         };
         Identity {
             group: group.into(),
-            kind: kind.into(),
+            kind: self.kind().into(),
             namespace: self.service.namespace.clone(),
             name: self.name.clone(),
         }
@@ -98,8 +116,8 @@ impl Planned {
             Some(backing) => {
                 metadata.push(("annotations", Node::Map(annotations)));
                 Node::Map(vec![
-                    ("apiVersion", Node::Str("v1")),
-                    ("kind", Node::Str("Service")),
+                    ("apiVersion", Node::Str(self.api_version())),
+                    ("kind", Node::Str(self.kind())),
                     ("metadata", Node::Map(metadata)),
                     ("spec", Node::Map(direct_spec(backing))),
                 ])
@@ -110,8 +128,8 @@ impl Planned {
                     metadata.push(("annotations", Node::Map(annotations)));
                 }
                 Node::Map(vec![
-                    ("apiVersion", Node::Str("networking.k8s.io/v1")),
-                    ("kind", Node::Str("Ingress")),
+                    ("apiVersion", Node::Str(self.api_version())),
+                    ("kind", Node::Str(self.kind())),
                     ("metadata", Node::Map(metadata)),
                     ("spec", Node::Map(ingress_spec(service))),
                 ])

@@ -112,6 +112,11 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// Makes room for `bytes` more of output.
+    pub fn reserve(&mut self, bytes: usize) {
+        self.out.reserve(bytes);
+    }
+
     /// The line between two documents.
     pub fn separator(&mut self) {
         self.out.push_str("---\n");

@@ -20,7 +20,7 @@ use crate::diagnostic::Diagnostic;
 use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES};
 use crate::names;
 use crate::values::{Service, Values};
-use crate::view::{Node, View};
+use crate::view::View;
 
 /// Annotations together may not exceed this (the API server's limit).
 const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
@@ -44,8 +44,12 @@ struct Exposure {
 
 struct Context<'a> {
     items: &'a [Item],
-    /// What each item holds, as the rules read it.
-    views: Vec<View<'a>>,
+    /// What each JSON item holds, as the rules read it; `Missing` for a
+    /// planned one, which is read through a tree built when its turn
+    /// comes ([`Context::with_view`]) and never kept: planned objects are
+    /// Services and Ingresses, never workloads, so no other object's rule
+    /// looks into them but for a backend's selector.
+    json: Vec<View<'a>>,
     /// Each item's identity, read once (rules ask for it many times).
     ids: Vec<Identity>,
     values: &'a Values,
@@ -62,17 +66,35 @@ struct Context<'a> {
 impl<'a> Context<'a> {
     fn new(
         items: &'a [Item],
-        views: Vec<View<'a>>,
         ids: Vec<Identity>,
         values: &'a Values,
         options: &'a Options,
     ) -> Context<'a> {
+        let json: Vec<View> = items
+            .iter()
+            .map(|item| match &item.body {
+                Body::Json(value) => View::Json(value),
+                Body::Planned(_) => View::Missing,
+            })
+            .collect();
         let mut services_by_name: HashMap<&str, Vec<usize>> = HashMap::default();
         let mut workloads_by_namespace: HashMap<&str, Vec<usize>> = HashMap::default();
-        for (i, &object) in views.iter().enumerate() {
-            if object.get("kind").as_str() == Some("Service")
-                && object.get("apiVersion").as_str() == Some("v1")
-                && let Some(name) = object.at(&["metadata", "name"]).as_str()
+        for (i, (item, &object)) in items.iter().zip(&json).enumerate() {
+            let (kind, api_version, name) = match &item.body {
+                Body::Json(_) => (
+                    object.get("kind").as_str(),
+                    object.get("apiVersion").as_str(),
+                    object.at(&["metadata", "name"]).as_str(),
+                ),
+                Body::Planned(planned) => (
+                    Some(planned.kind()),
+                    Some(planned.api_version()),
+                    Some(planned.name()),
+                ),
+            };
+            if kind == Some("Service")
+                && api_version == Some("v1")
+                && let Some(name) = name
             {
                 services_by_name.entry(name).or_default().push(i);
             }
@@ -93,7 +115,7 @@ impl<'a> Context<'a> {
         }
         Context {
             items,
-            views,
+            json,
             ids,
             values,
             options,
@@ -109,7 +131,7 @@ impl<'a> Context<'a> {
             .get(name)?
             .iter()
             .copied()
-            .find(|&i| claims::in_namespace(self.views[i], namespace))
+            .find(|&i| self.in_namespace(i, namespace))
     }
 
     /// Workloads that may sit in `namespace`.
@@ -125,6 +147,22 @@ impl<'a> Context<'a> {
             .into_iter()
             .flatten();
         here.chain(anywhere).copied()
+    }
+
+    /// Whether item `index` sits in `namespace` (`claims::in_namespace`,
+    /// read from its identity).
+    fn in_namespace(&self, index: usize, namespace: &str) -> bool {
+        let own = &self.ids[index].namespace;
+        own.is_empty() || own == namespace
+    }
+
+    /// Calls `read` with a view of item `index`; a planned one is built
+    /// for the call.
+    fn with_view<R>(&self, index: usize, read: impl FnOnce(View<'_>) -> R) -> R {
+        match self.json[index] {
+            View::Missing => self.items[index].body.with_view(read),
+            view => read(view),
+        }
     }
 
     /// The identity of `item`, one of `self.items`.
@@ -163,26 +201,26 @@ impl<'a> Context<'a> {
             .get(id.name.as_str())?
             .iter()
             .copied()
-            .find(|&s| claims::in_namespace(self.views[index], &self.values.services[s].namespace))
+            .find(|&s| self.in_namespace(index, &self.values.services[s].namespace))
     }
 
     fn workloads(&self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<usize> {
         let mut found: Vec<usize> = self
             .workloads_in(namespace)
-            .filter(|&w| !matching_workloads([self.views[w]], namespace, selector).is_empty())
+            .filter(|&w| !matching_workloads([self.json[w]], namespace, selector).is_empty())
             .collect();
         found.sort_unstable();
         found
     }
 
     fn selector(&self, index: usize) -> BTreeMap<String, String> {
-        string_map(self.views[index].at(&["spec", "selector"])).unwrap_or_default()
+        self.with_view(index, selector_of)
     }
 
     fn components(&self, workloads: &[usize]) -> BTreeSet<String> {
         workloads
             .iter()
-            .map(|&w| claims::component(self.views[w]).to_string())
+            .map(|&w| claims::component(self.json[w]).to_string())
             .collect()
     }
 
@@ -199,9 +237,9 @@ impl<'a> Context<'a> {
             .join(", ")
     }
 
-    fn exposure(&self, index: usize) -> Option<Exposure> {
+    /// What item `index`, read through `object`, claims and reaches.
+    fn exposure(&self, index: usize, object: View) -> Option<Exposure> {
         let item = &self.items[index];
-        let object = self.views[index];
         claims::role(object)?;
         let service = self.service_of(index);
         let fallback = service.map(|s| self.values.services[s].namespace.as_str());
@@ -223,7 +261,7 @@ impl<'a> Context<'a> {
             let targets = known.then(|| reached.iter().copied().collect());
             (known.then_some(reached), targets)
         } else {
-            let selected = known.then(|| self.workloads(&namespace, &self.selector(index)));
+            let selected = known.then(|| self.workloads(&namespace, &selector_of(object)));
             let targets = match service {
                 Some(s) => {
                     let s: &Service = &self.values.services[s];
@@ -253,6 +291,11 @@ impl<'a> Context<'a> {
     }
 }
 
+/// A Service's selector, when it is a map of strings.
+fn selector_of(object: View) -> BTreeMap<String, String> {
+    string_map(object.at(&["spec", "selector"])).unwrap_or_default()
+}
+
 /// Applies every rule; findings come sorted by severity, code and place.
 /// `ids` holds each item's identity, in the same order.
 pub fn run(
@@ -262,35 +305,22 @@ pub fn run(
     options: &Options,
 ) -> Vec<Diagnostic> {
     debug_assert_eq!(items.len(), ids.len());
-    // Planned objects are read through trees built once, here.
-    let nodes: Vec<Option<Node>> = items
-        .iter()
-        .map(|item| match &item.body {
-            Body::Planned(planned) => Some(planned.node()),
-            Body::Json(_) => None,
-        })
-        .collect();
-    let views = items
-        .iter()
-        .zip(&nodes)
-        .map(|(item, node)| match (&item.body, node) {
-            (Body::Json(value), _) => View::Json(value),
-            (Body::Planned(_), node) => View::of(node.as_ref().expect("built above")),
-        })
-        .collect();
-    let context = Context::new(items, views, ids, values, options);
-    let exposures: Vec<Exposure> = (0..items.len())
-        .filter_map(|i| context.exposure(i))
-        .collect();
+    let context = Context::new(items, ids, values, options);
     let mut out = Vec::new();
+    // One object at a time: a planned one is read through a tree built
+    // for its turn, so the trees of a large stream are never all alive.
+    let mut exposures = Vec::new();
+    for index in 0..items.len() {
+        context.with_view(index, |object| {
+            if let Some(exposure) = context.exposure(index, object) {
+                reach(&context, &exposure, object, &mut out);
+                exposures.push(exposure);
+            }
+            object_rules(&context, index, object, &mut out);
+        });
+    }
     hostnames(&context, &exposures, &mut out);
     workloads_exposed_twice(&context, &exposures, &mut out);
-    for exposure in &exposures {
-        reach(&context, exposure, &mut out);
-    }
-    for index in 0..items.len() {
-        object_rules(&context, index, &mut out);
-    }
     out.sort_by(|a, b| {
         (
             a.severity, a.code, &a.file, a.line, a.column, &a.object, &a.message,
@@ -453,12 +483,12 @@ fn workloads_exposed_twice(context: &Context, exposures: &[Exposure], out: &mut 
 }
 
 /// TS003–TS006: what an exposure reaches.
-fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
+fn reach(context: &Context, e: &Exposure, object: View, out: &mut Vec<Diagnostic>) {
     let item = &context.items[e.item];
     let is_service = context.ids[e.item].kind == "Service";
     let selector_pointers: &[&str] = &["/spec/selector", "/metadata/annotations", "/spec/type"];
     // Spelled for a finding only.
-    let shown = || context.views[e.item].at(&["spec", "selector"]).to_string();
+    let shown = || object.at(&["spec", "selector"]).to_string();
     if e.service.is_none() && is_service {
         out.push(finding(
             "TS003",
@@ -554,27 +584,29 @@ fn reach(context: &Context, e: &Exposure, out: &mut Vec<Diagnostic>) {
         ));
     }
     if is_service {
-        target_ports(context, e, selected, out);
+        target_ports(context, e, object, selected, out);
     }
 }
 
 /// TS006: every port forwards to a port the selected containers declare.
-fn target_ports(context: &Context, e: &Exposure, selected: &[usize], out: &mut Vec<Diagnostic>) {
+fn target_ports(
+    context: &Context,
+    e: &Exposure,
+    object: View,
+    selected: &[usize],
+    out: &mut Vec<Diagnostic>,
+) {
     let item = &context.items[e.item];
     let declared: Vec<ContainerPort> = selected
         .iter()
-        .flat_map(|&w| container_ports(context.views[w]))
+        .flat_map(|&w| container_ports(context.json[w]))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     if declared.is_empty() {
         return;
     }
-    for (i, port) in context.views[e.item]
-        .at(&["spec", "ports"])
-        .items()
-        .enumerate()
-    {
+    for (i, port) in object.at(&["spec", "ports"]).items().enumerate() {
         let target = match port.get("targetPort") {
             View::Missing => port.get("port"),
             target => target,
@@ -610,9 +642,8 @@ fn escape_pointer(key: &str) -> String {
 }
 
 /// Rules about one object.
-fn object_rules(context: &Context, index: usize, out: &mut Vec<Diagnostic>) {
+fn object_rules(context: &Context, index: usize, object: View, out: &mut Vec<Diagnostic>) {
     let item = &context.items[index];
-    let object = context.views[index];
     let id = &context.ids[index];
     let values = context.values;
     let mut push = |code: &'static str, pointers: &[&str], message: String| {
