@@ -109,7 +109,7 @@ pub fn applications(node: &Node) -> Result<Vec<App>> {
                 .hint("destination: {server: https://kubernetes.default.svc, namespace: <ns>}")
         })?;
         apps.push(App {
-            name: key.name.clone(),
+            name: key.name.to_string(),
             path: child,
             project: optional_string(e, "project", &path)?,
             destination,

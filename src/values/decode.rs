@@ -227,7 +227,7 @@ fn service(
                 .hint("set `hostname`")
                 .code("TS010")
             })?;
-            key.name.clone()
+            key.name.to_string()
         }
     };
     let tags = match field(entries, "tags") {
@@ -322,7 +322,7 @@ fn service(
         })
         .transpose()?;
     Ok(Some(Service {
-        name: key.name.clone(),
+        name: key.name.to_string(),
         location: key.location.clone(),
         namespace,
         mode,

@@ -47,7 +47,7 @@ pub(super) fn plain(text: &str) -> Option<NodeValue> {
         _ => {}
     }
     if certainly_string(text) {
-        return Some(NodeValue::Str(text.to_string()));
+        return Some(NodeValue::Str(text.into()));
     }
     // A decimal integer without a leading zero or underscore.
     let digits = text.strip_prefix('-').unwrap_or(text);
@@ -105,14 +105,14 @@ pub fn parse(text: &str, file: &Arc<str>) -> Option<Vec<Node>> {
                         return None;
                     }
                     *pending = Some(Key {
-                        name: value.into_owned(),
+                        name: value.as_ref().into(),
                         location: at,
                     });
                     continue;
                 }
                 let value = match style {
                     ScalarStyle::Plain => plain(&value)?,
-                    _ => NodeValue::Str(value.into_owned()),
+                    _ => NodeValue::Str(value.as_ref().into()),
                 };
                 Node {
                     value,

@@ -274,7 +274,7 @@ impl<'a> Reader<'a, '_> {
             };
             entries.push((
                 Key {
-                    name: name.to_string(),
+                    name: name.into(),
                     location: self.at(line.number, line.indent),
                 },
                 value,
@@ -341,7 +341,7 @@ impl<'a> Reader<'a, '_> {
             return None;
         }
         let node = Node {
-            value: NodeValue::Str(std::str::from_utf8(content).ok()?.to_string()),
+            value: NodeValue::Str(std::str::from_utf8(content).ok()?.into()),
             location: self.at(number, base + u32::try_from(*i).ok()?),
         };
         *i = start + len + 1;
@@ -390,7 +390,7 @@ impl<'a> Reader<'a, '_> {
                     let value = self.flow_value(bytes, i, number, base, depth)?;
                     entries.push((
                         Key {
-                            name: key.to_string(),
+                            name: key.into(),
                             location: self.at(number, base + u32::try_from(start).ok()?),
                         },
                         value,

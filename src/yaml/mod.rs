@@ -19,6 +19,7 @@ mod fast;
 mod lines;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_saphyr::Spanned;
@@ -48,7 +49,7 @@ pub enum NodeValue {
     Int(i64),
     UInt(u64),
     Float(f64),
-    Str(String),
+    Str(CompactString),
     Seq(Vec<Node>),
     Map(Vec<(Key, Node)>),
 }
@@ -56,7 +57,7 @@ pub enum NodeValue {
 /// A mapping key and where it was written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Key {
-    pub name: String,
+    pub name: CompactString,
     pub location: Location,
 }
 
@@ -106,14 +107,14 @@ impl Node {
                     .hint("quote it if it is meant as a string"));
                 }
             },
-            NodeValue::Str(s) => Value::String(s.clone()),
+            NodeValue::Str(s) => Value::String(s.to_string()),
             NodeValue::Seq(items) => {
                 Value::Array(items.iter().map(Node::to_json).collect::<Result<_>>()?)
             }
             NodeValue::Map(entries) => {
                 let mut map = serde_json::Map::with_capacity(entries.len());
                 for (k, v) in entries {
-                    map.insert(k.name.clone(), v.to_json()?);
+                    map.insert(k.name.to_string(), v.to_json()?);
                 }
                 Value::Object(map)
             }
@@ -197,7 +198,7 @@ fn attach(raw: Spanned<Raw>, file: &Arc<str>) -> Node {
         Raw::Int(i) => NodeValue::Int(i),
         Raw::UInt(u) => NodeValue::UInt(u),
         Raw::Float(f) => NodeValue::Float(f),
-        Raw::Str(s) => NodeValue::Str(s),
+        Raw::Str(s) => NodeValue::Str(s.into()),
         Raw::Seq(items) => NodeValue::Seq(items.into_iter().map(|i| attach(i, file)).collect()),
         Raw::Map(entries) => NodeValue::Map(
             entries
@@ -205,7 +206,7 @@ fn attach(raw: Spanned<Raw>, file: &Arc<str>) -> Node {
                 .map(|(k, v)| {
                     let key = Key {
                         location: Location::new(file, k.referenced.line(), k.referenced.column()),
-                        name: k.value,
+                        name: k.value.into(),
                     };
                     (key, attach(v, file))
                 })
