@@ -9,6 +9,7 @@
 //! story's `-ts-lb` reached the auth pods on a port nobody listened on.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -28,7 +29,8 @@ use crate::values::{PortRef, Service};
 /// What a generated Service needs to reach the backend's pods.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backing {
-    pub selector: BTreeMap<String, String>,
+    /// Shared with the values' selector when it came from there.
+    pub selector: Arc<BTreeMap<String, String>>,
     /// `ipFamilies` and `ipFamilyPolicy` of the backend Service, when set.
     pub ip: Map<String, Value>,
     /// One entry per requested backend port, in the order asked for.
@@ -153,7 +155,7 @@ fn backing_from_ports(
         });
     }
     Ok(Backing {
-        selector,
+        selector: Arc::new(selector),
         ip: Map::new(),
         ports: out,
     })
@@ -415,7 +417,7 @@ fn from_preset(service: &Service, name: &str, presets: Option<&TemplateDir>) -> 
     )
 }
 
-fn from_values(service: &Service, selector: &BTreeMap<String, String>) -> Result<Backing> {
+fn from_values(service: &Service, selector: &Arc<BTreeMap<String, String>>) -> Result<Backing> {
     let several = service.backend.ports.len() > 1;
     let ports = service
         .backend
@@ -444,7 +446,7 @@ fn from_values(service: &Service, selector: &BTreeMap<String, String>) -> Result
         })
         .collect::<Result<_>>()?;
     Ok(Backing {
-        selector: selector.clone(),
+        selector: Arc::clone(selector),
         ip: Map::new(),
         ports,
     })

@@ -124,7 +124,15 @@ fn keyed(objects: &[Value]) -> BTreeMap<(String, String, String, String), Value>
         .iter()
         .map(|o| {
             let id = Identity::of(o);
-            ((id.namespace, id.kind, id.name, id.group), sorted(o))
+            (
+                (
+                    id.namespace.into_string(),
+                    id.kind.into_string(),
+                    id.name.into_string(),
+                    id.group.into_string(),
+                ),
+                sorted(o),
+            )
         })
         .collect()
 }

@@ -84,8 +84,8 @@ impl Planned {
         Identity {
             group: group.into(),
             kind: self.kind().into(),
-            namespace: self.service.namespace.clone(),
-            name: self.name.clone(),
+            namespace: self.service.namespace.as_str().into(),
+            name: self.name.as_str().into(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 
+use compact_str::CompactString;
 use serde_json::{Map, Value};
 
 pub use crate::view::get;
@@ -40,20 +41,27 @@ pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
 
 /// What Argo CD and Kubernetes use to tell objects apart.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Its parts are kept inline up to 24 bytes, which Kubernetes groups,
+/// kinds, namespaces and most names fit: every object of the stream has
+/// one, and allocating four strings each cost a run of 10,000 services
+/// more than its gate.
 pub struct Identity {
-    pub group: String,
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
+    pub group: CompactString,
+    pub kind: CompactString,
+    pub namespace: CompactString,
+    pub name: CompactString,
 }
 
 impl Identity {
     pub fn of(object: &Value) -> Identity {
-        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
-        let api_version = text(get(object, "apiVersion"));
+        let text =
+            |v: Option<&Value>| CompactString::from(v.and_then(Value::as_str).unwrap_or_default());
+        let api_version = get(object, "apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let group = match api_version.split_once('/') {
-            Some((group, _)) => group.to_string(),
-            None => String::new(),
+            Some((group, _)) => group.into(),
+            None => CompactString::default(),
         };
         let metadata = get(object, "metadata");
         Identity {

@@ -89,9 +89,9 @@ pub fn ignore_differences(
                 namespace: id
                     .namespace_or(default_namespace.unwrap_or_default())
                     .to_string(),
-                group: id.group,
-                kind: id.kind,
-                name: id.name,
+                group: id.group.into_string(),
+                kind: id.kind.into_string(),
+                name: id.name.into_string(),
                 json_pointers: rule.pointers.iter().map(|p| p.to_string()).collect(),
             })
         })

@@ -351,7 +351,7 @@ mod tests {
                         ip.insert("ipFamilyPolicy".into(), policy.into());
                     }
                     let backing = Backing {
-                        selector,
+                        selector: Arc::new(selector),
                         ip,
                         ports: ports
                             .into_iter()

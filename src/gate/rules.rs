@@ -37,9 +37,9 @@ struct Exposure {
     selected: Option<Vec<usize>>,
     /// Workloads the exposure may reach: those its backend Service selects
     /// (promise 2); `None` when unknown.
-    targets: Option<BTreeSet<usize>>,
+    targets: Option<Vec<usize>>,
     /// `namespace/Service` of each backend Service it fronts.
-    backends: BTreeSet<String>,
+    backends: Vec<String>,
 }
 
 struct Context<'a> {
@@ -178,7 +178,7 @@ impl<'a> Context<'a> {
     fn namespace(&self, item: &Item, fallback: Option<&str>) -> String {
         let id = self.id(item);
         if !id.namespace.is_empty() {
-            return id.namespace.clone();
+            return id.namespace.to_string();
         }
         fallback
             .or(self.options.default_namespace.as_deref())
@@ -247,38 +247,39 @@ impl<'a> Context<'a> {
         let claim = claims::claim(object, &namespace)?;
         let known = self.workloads_in(&namespace).next().is_some();
         let id = self.id(item);
-        let mut backends = BTreeSet::new();
+        let mut backends = Vec::with_capacity(1);
         let (selected, targets) = if id.kind == "Ingress" {
             let mut reached = BTreeSet::new();
             for name in claims::ingress_backends(object) {
                 if let Some(b) = self.find_service(&namespace, &name) {
                     reached.extend(self.workloads(&namespace, &self.selector(b)));
                 }
-                backends.insert(format!("{namespace}/{name}"));
+                backends.push(format!("{namespace}/{name}"));
             }
             let reached: Vec<usize> = reached.into_iter().collect();
             // An Ingress reaches exactly its backends' pods: they are its target.
-            let targets = known.then(|| reached.iter().copied().collect());
+            let targets = known.then(|| reached.clone());
             (known.then_some(reached), targets)
         } else {
             let selected = known.then(|| self.workloads(&namespace, &selector_of(object)));
             let targets = match service {
                 Some(s) => {
                     let s: &Service = &self.values.services[s];
-                    backends.insert(format!("{namespace}/{}", s.backend.name));
+                    backends.push(format!("{namespace}/{}", s.backend.name));
                     self.find_service(&s.namespace, &s.backend.name)
                         .map(|b| self.workloads(&namespace, &self.selector(b)))
                         .filter(|w| known && !w.is_empty())
-                        .map(|w| w.into_iter().collect())
                 }
                 None => {
-                    backends.insert(format!("{namespace}/{}", id.name));
+                    backends.push(format!("{namespace}/{}", id.name));
                     // No service in the values asked for it: nothing is a target.
-                    Some(BTreeSet::new())
+                    Some(Vec::new())
                 }
             };
             (selected, targets)
         };
+        backends.sort_unstable();
+        backends.dedup();
         Some(Exposure {
             item: index,
             claim,
@@ -409,19 +410,21 @@ fn workloads_exposed_twice(context: &Context, exposures: &[Exposure], out: &mut 
     };
     // Exposures that share a workload or a backend: the only pairs worth
     // comparing, found without comparing every pair.
-    let mut by_target: HashMap<String, Vec<usize>> = HashMap::default();
+    #[derive(PartialEq, Eq, Hash)]
+    enum Shared<'e> {
+        Backend(&'e str),
+        Workload(usize),
+    }
+    let mut by_target: HashMap<Shared, Vec<usize>> = HashMap::default();
     for (k, e) in all.iter().enumerate() {
         for backend in &e.backends {
             by_target
-                .entry(format!("backend {backend}"))
+                .entry(Shared::Backend(backend))
                 .or_default()
                 .push(k);
         }
-        for w in e.selected.iter().flatten() {
-            by_target
-                .entry(format!("workload {w}"))
-                .or_default()
-                .push(k);
+        for &w in e.selected.iter().flatten() {
+            by_target.entry(Shared::Workload(w)).or_default().push(k);
         }
     }
     let mut pairs = BTreeSet::new();
@@ -446,7 +449,11 @@ fn workloads_exposed_twice(context: &Context, exposures: &[Exposure], out: &mut 
                     .collect(),
                 _ => Vec::new(),
             };
-            let backends: Vec<&String> = a.backends.intersection(&b.backends).collect();
+            let backends: Vec<&String> = a
+                .backends
+                .iter()
+                .filter(|x| b.backends.binary_search(x).is_ok())
+                .collect();
             if workloads.is_empty() && backends.is_empty() {
                 continue;
             }
@@ -525,12 +532,12 @@ fn reach(context: &Context, e: &Exposure, object: View, out: &mut Vec<Diagnostic
     if let Some(targets) = &e.targets {
         let wrong: Vec<usize> = selected
             .iter()
-            .filter(|w| !targets.contains(w))
+            .filter(|w| targets.binary_search(w).is_err())
             .copied()
             .collect();
         if !wrong.is_empty() {
             let service = e.service.map(|s| &context.values.services[s]);
-            let allowed: Vec<usize> = targets.iter().copied().collect();
+            let allowed: Vec<usize> = targets.clone();
             out.push(finding(
                 "TS003",
                 item,

@@ -331,7 +331,7 @@ fn service(
         proxy_group,
         proxy_class,
         backend,
-        selector,
+        selector: selector.map(Arc::new),
         target_port,
         preset,
         release,

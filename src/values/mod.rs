@@ -101,8 +101,9 @@ pub struct Service {
     pub proxy_group: Option<String>,
     pub proxy_class: Option<String>,
     pub backend: Backend,
-    /// Pods the generated Service selects; sorted by key.
-    pub selector: Option<BTreeMap<String, String>>,
+    /// Pods the generated Service selects; sorted by key. Shared with the
+    /// backing resolved from it.
+    pub selector: Option<Arc<BTreeMap<String, String>>>,
     pub target_port: Option<PortRef>,
     /// Chart knowledge to use when no upstream manifests name the backend.
     pub preset: Option<String>,
