@@ -69,6 +69,7 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    argocd_tailscale_plugin::guard::configure();
     let cli = cli::Cli::parse();
     if let Err(e) = signals::install() {
         return fail(&format!("error: cannot install signal handlers: {e}"));
