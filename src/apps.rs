@@ -16,7 +16,7 @@ use crate::argocd;
 use crate::error::{Error, ErrorKind, Result};
 use crate::expose::{LABEL_MANAGED_BY, MANAGED_BY};
 use crate::gate::{Body, Item, Origin};
-use crate::generate::{self, Output, Request, Run};
+use crate::generate::{self, Accepted, Output, Request, Run};
 use crate::ownership;
 use crate::render::{Rendered, Templates};
 use crate::report::Report;
@@ -203,9 +203,14 @@ pub fn run(request: &Request) -> Result<Run> {
         .into_iter()
         .map(|r| Item::new(r.object, Origin::Rendered(r.location)))
         .collect();
-    let (objects, findings) = generate::finish(request, items, &values)?;
+    let generate::Finished {
+        objects,
+        findings,
+        text,
+    } = generate::finish(request, items, &values)?;
     Ok(Run {
         objects,
+        text,
         findings,
         report: Report::default(),
         values,
@@ -214,19 +219,21 @@ pub fn run(request: &Request) -> Result<Run> {
 }
 
 /// The objects of an app directory, refused if the gate found an error.
-pub fn accepted(request: &Request) -> Result<(Vec<Body>, Report)> {
+pub fn accepted(request: &Request) -> Result<Accepted> {
     generate::accept(request, run(request)?)
 }
 
 /// The objects of an app directory as JSON, refused if the gate found an
 /// error.
 pub fn objects(request: &Request) -> Result<(Vec<Value>, Report)> {
-    let (objects, report) = accepted(request)?;
-    Ok((objects.into_iter().map(Body::into_value).collect(), report))
+    let accepted = accepted(request)?;
+    Ok((
+        accepted.objects.into_iter().map(Body::into_value).collect(),
+        accepted.report,
+    ))
 }
 
 /// The stream `generate` prints for an app directory.
 pub fn generate(request: &Request) -> Result<Output> {
-    let (objects, report) = accepted(request)?;
-    Ok(generate::output(request, objects, report))
+    Ok(generate::output(request, accepted(request)?))
 }

@@ -152,10 +152,11 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
         OutputFormat::Yaml => Format::Yaml,
         OutputFormat::Json => Format::Json,
     };
-    let (objects, report) = apps::accepted(&request)?;
+    request.write_ahead = true;
+    let accepted = apps::accepted(&request)?;
     Ok(Printed {
-        stdout: generate::print(&request, objects),
-        stderr: report.lines(),
+        stdout: generate::print(&request, accepted.objects, accepted.text),
+        stderr: accepted.report.lines(),
         found: false,
     })
 }

@@ -67,6 +67,10 @@ pub struct Request {
     pub limits: Limits,
     /// Keep the upstream objects as read, before the split (for `check`).
     pub keep_upstream: bool,
+    /// Write the printed form while the gate runs, on a second thread
+    /// (for `generate`): it is ready when the gate accepts the stream and
+    /// dropped unread when the gate refuses it.
+    pub write_ahead: bool,
 }
 
 /// What Argo CD says about the Application being rendered, when it runs
@@ -105,6 +109,7 @@ impl Request {
             operator_version: None,
             limits: Limits::default(),
             keep_upstream: false,
+            write_ahead: false,
         }
     }
 }
@@ -327,9 +332,18 @@ fn read_upstream(request: &Request, values: &Values) -> Result<Vec<Object>> {
     Ok(objects)
 }
 
+/// A run the gate accepted.
+#[derive(Debug)]
+pub struct Accepted {
+    pub objects: Vec<Body>,
+    /// The printed form, when it was written while the gate ran.
+    pub text: Option<String>,
+    pub report: Report,
+}
+
 /// A run's objects, unless the gate found an error (or, under `--strict`,
 /// anything to repair or warn about). The gate's warnings join the report.
-pub fn accept(request: &Request, run: Run) -> Result<(Vec<Body>, Report)> {
+pub fn accept(request: &Request, run: Run) -> Result<Accepted> {
     refuse_errors(&run.findings)?;
     let mut report = run.report;
     for warning in run
@@ -358,13 +372,20 @@ pub fn accept(request: &Request, run: Run) -> Result<(Vec<Body>, Report)> {
     {
         return Err(err);
     }
-    Ok((run.objects, report))
+    Ok(Accepted {
+        objects: run.objects,
+        text: run.text,
+        report,
+    })
 }
 
 /// Everything a run produced, for `check`, which also looks at the inputs.
 pub struct Run {
     /// The output objects, in order.
     pub objects: Vec<Body>,
+    /// Their printed form, if the request asked for it to be written
+    /// while the gate ran.
+    pub text: Option<String>,
     /// The gate's findings on exactly these objects.
     pub findings: Vec<Diagnostic>,
     pub report: Report,
@@ -453,7 +474,11 @@ pub fn run(request: &Request, values: Values) -> Result<Run> {
             .map(|o| Item::new(o.value, Origin::Upstream(o.location))),
     );
 
-    let (objects, mut findings) = finish(request, items, &values)?;
+    let Finished {
+        objects,
+        mut findings,
+        text,
+    } = finish(request, items, &values)?;
     findings.extend(refused);
     findings.sort_by(|a, b| {
         (a.severity, a.code, &a.file, a.line, a.column, &a.message)
@@ -461,6 +486,7 @@ pub fn run(request: &Request, values: Values) -> Result<Run> {
     });
     Ok(Run {
         objects,
+        text,
         findings,
         report,
         values,
@@ -486,12 +512,20 @@ fn refuse_empty(request: &Request, items: &[Item]) -> Result<()> {
     Err(err)
 }
 
+/// The final stream and what the gate found in it.
+pub struct Finished {
+    pub objects: Vec<Body>,
+    pub findings: Vec<Diagnostic>,
+    /// The printed form, written while the gate ran, if the request asked.
+    pub text: Option<String>,
+}
+
+/// Streams shorter than this are written after the gate: a thread costs
+/// more than writing them.
+const WRITE_AHEAD_FROM: usize = 200;
+
 /// Patch, canonicalise, order, and hand the final stream to the gate.
-pub fn finish(
-    request: &Request,
-    mut items: Vec<Item>,
-    values: &Values,
-) -> Result<(Vec<Body>, Vec<Diagnostic>)> {
+pub fn finish(request: &Request, mut items: Vec<Item>, values: &Values) -> Result<Finished> {
     refuse_empty(request, &items)?;
     if items.len() as u64 > request.limits.max_objects {
         let mut err = Error::new(
@@ -522,10 +556,17 @@ pub fn finish(
     // Stable sort: of two equal identities the first (generated before
     // upstream) stays first, so the error below always names the same pair.
     // Each identity is read once, here, and handed to the gate.
-    let mut keyed: Vec<(Identity, Item)> =
-        items.into_iter().map(|item| (item.id(), item)).collect();
-    keyed.sort_by(|(a, _), (b, _)| a.order(b));
-    let (ids, items): (Vec<Identity>, Vec<Item>) = keyed.into_iter().unzip();
+    // Indexes are sorted, not the items: moving identities and items
+    // about would copy hundreds of bytes per comparison.
+    let unsorted: Vec<Identity> = items.iter().map(Item::id).collect();
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| unsorted[a].order(&unsorted[b]));
+    let mut slots: Vec<Option<(Identity, Item)>> =
+        unsorted.into_iter().zip(items).map(Some).collect();
+    let (ids, items): (Vec<Identity>, Vec<Item>) = order
+        .iter()
+        .map(|&i| slots[i].take().expect("each index once"))
+        .unzip();
     if let Some(at) = ids.windows(2).position(|w| w[0] == w[1]) {
         let (first, second) = (&items[at], &items[at + 1]);
         let place = |item: &Item| gate::cause(item, values, &[]).location;
@@ -548,8 +589,21 @@ pub fn finish(
         default_namespace: values.defaults.namespace.clone(),
         operator_version: request.operator_version,
     };
-    let findings = gate::run(&items, ids, values, &options);
-    Ok((items.into_iter().map(|item| item.body).collect(), findings))
+    // The stream is final: its printed form does not depend on what the
+    // gate finds, so it is written on a second core meanwhile, and only
+    // ever printed if the gate accepts.
+    let (findings, text) = std::thread::scope(|scope| {
+        let writer = (request.write_ahead && items.len() >= WRITE_AHEAD_FROM)
+            .then(|| scope.spawn(|| write(request, items.iter().map(|item| &item.body))));
+        let findings = gate::run(&items, ids, values, &options);
+        let text = writer.map(|w| w.join().expect("writing a stream does not panic"));
+        (findings, text)
+    });
+    Ok(Finished {
+        objects: items.into_iter().map(|item| item.body).collect(),
+        findings,
+        text,
+    })
 }
 
 /// The gate's errors as the one error a failed run prints: the first in
@@ -591,19 +645,25 @@ fn refuse_errors(findings: &[Diagnostic]) -> Result<()> {
 }
 
 /// The printed form of accepted objects, with the objects as JSON.
-pub fn output(request: &Request, objects: Vec<Body>, report: Report) -> Output {
-    let text = write(request, objects.iter());
+pub fn output(request: &Request, accepted: Accepted) -> Output {
+    let text = match accepted.text {
+        Some(text) => text,
+        None => write(request, accepted.objects.iter()),
+    };
     Output {
-        objects: objects.into_iter().map(Body::into_value).collect(),
+        objects: accepted.objects.into_iter().map(Body::into_value).collect(),
         text,
-        report,
+        report: accepted.report,
     }
 }
 
 /// The printed form of accepted objects, for a caller that needs only the
 /// text: each object is dropped once written.
-pub fn print(request: &Request, objects: Vec<Body>) -> String {
-    write(request, objects)
+pub fn print(request: &Request, objects: Vec<Body>, text: Option<String>) -> String {
+    match text {
+        Some(text) => text,
+        None => write(request, objects),
+    }
 }
 
 fn write<B: std::borrow::Borrow<Body>>(
@@ -621,5 +681,63 @@ fn write<B: std::borrow::Borrow<Body>>(
                 escape::json(line.expect("JSON values serialize")) + "\n"
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` direct services, the last two claiming one hostname when
+    /// `clash`.
+    fn values(n: usize, clash: bool) -> Source {
+        let mut text = String::from("services:\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "  svc-{i}:\n    namespace: team-{}\n    direct: {}\n    backend: {{name: backend-{i}, port: 443}}\n",
+                i % 7,
+                i % 2 == 0
+            ));
+            if i % 2 == 0 {
+                text.push_str(&format!(
+                    "    selector: {{app: app-{i}}}\n    targetPort: 8443\n"
+                ));
+            }
+            if clash && i + 2 >= n {
+                text.push_str("    hostname: same\n");
+            }
+        }
+        Source {
+            name: Arc::from("values.yaml"),
+            text,
+        }
+    }
+
+    fn request(source: Source, write_ahead: bool) -> (tempfile::TempDir, Request) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repo::discover(dir.path(), Some(dir.path()), None).unwrap();
+        let mut request = Request::new(vec![source], repo, dir.path().to_path_buf());
+        request.write_ahead = write_ahead;
+        (dir, request)
+    }
+
+    #[test]
+    fn a_stream_written_beside_the_gate_is_the_one_written_after_it() {
+        let n = 3 * WRITE_AHEAD_FROM;
+        let (_dir, ahead) = request(values(n, false), true);
+        let (_dir, after) = request(values(n, false), false);
+        let written = crate::apps::accepted(&ahead).unwrap();
+        let later = crate::apps::accepted(&after).unwrap();
+        assert!(written.text.is_some() && later.text.is_none());
+        let expected = print(&after, later.objects, None);
+        assert_eq!(print(&ahead, written.objects, written.text), expected);
+        assert_eq!(expected.matches("\n---\n").count(), n - 1);
+    }
+
+    #[test]
+    fn a_stream_written_beside_a_refusing_gate_is_never_handed_back() {
+        let (_dir, ahead) = request(values(3 * WRITE_AHEAD_FROM, true), true);
+        let err = crate::apps::accepted(&ahead).unwrap_err();
+        assert_eq!(err.code_id(), Some("TS001"), "{err}");
     }
 }

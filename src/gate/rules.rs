@@ -178,7 +178,7 @@ impl<'a> Context<'a> {
     fn namespace(&self, item: &Item, fallback: Option<&str>) -> String {
         let id = self.id(item);
         if !id.namespace.is_empty() {
-            return id.namespace.to_string();
+            return id.namespace.as_str().to_owned();
         }
         fallback
             .or(self.options.default_namespace.as_deref())

@@ -109,7 +109,7 @@ pub fn applications(node: &Node) -> Result<Vec<App>> {
                 .hint("destination: {server: https://kubernetes.default.svc, namespace: <ns>}")
         })?;
         apps.push(App {
-            name: key.name.to_string(),
+            name: key.name.as_str().to_owned(),
             path: child,
             project: optional_string(e, "project", &path)?,
             destination,

@@ -227,7 +227,7 @@ fn service(
                 .hint("set `hostname`")
                 .code("TS010")
             })?;
-            key.name.to_string()
+            key.name.as_str().to_owned()
         }
     };
     let tags = match field(entries, "tags") {
@@ -322,7 +322,7 @@ fn service(
         })
         .transpose()?;
     Ok(Some(Service {
-        name: key.name.to_string(),
+        name: key.name.as_str().to_owned(),
         location: key.location.clone(),
         namespace,
         mode,

@@ -104,7 +104,7 @@ pub(super) fn field<'a>(entries: &'a [(Key, Node)], name: &str) -> Option<&'a No
 
 pub(super) fn string(node: &Node, path: &(impl Display + ?Sized)) -> Result<String> {
     match &node.value {
-        NodeValue::Str(s) => Ok(s.to_string()),
+        NodeValue::Str(s) => Ok(s.as_str().to_owned()),
         _ => Err(invalid(
             &node.location,
             path,
@@ -175,7 +175,7 @@ pub(super) fn port(node: &Node, path: &(impl Display + ?Sized)) -> Result<PortRe
                 invalid(&node.location, path, format!("port name {s:?} {why}"))
                     .hint("give a port number 1-65535 or the name of a port of the backend Service")
             })?;
-            Ok(PortRef::Name(s.to_string()))
+            Ok(PortRef::Name(s.as_str().to_owned()))
         }
         _ => Err(invalid(
             &node.location,
@@ -280,7 +280,7 @@ pub(super) fn selector(
             .hint(LABEL_HINT)
         })?;
         let text = match &value.value {
-            NodeValue::Str(s) => s.to_string(),
+            NodeValue::Str(s) => s.as_str().to_owned(),
             NodeValue::Int(_) | NodeValue::UInt(_) | NodeValue::Bool(_) => {
                 return Err(invalid(
                     &value.location,
@@ -299,7 +299,7 @@ pub(super) fn selector(
             )
             .hint(LABEL_HINT)
         })?;
-        out.insert(key.name.to_string(), text);
+        out.insert(key.name.as_str().to_owned(), text);
     }
     Ok(out)
 }

@@ -107,14 +107,14 @@ impl Node {
                     .hint("quote it if it is meant as a string"));
                 }
             },
-            NodeValue::Str(s) => Value::String(s.to_string()),
+            NodeValue::Str(s) => Value::String(s.as_str().to_owned()),
             NodeValue::Seq(items) => {
                 Value::Array(items.iter().map(Node::to_json).collect::<Result<_>>()?)
             }
             NodeValue::Map(entries) => {
                 let mut map = serde_json::Map::with_capacity(entries.len());
                 for (k, v) in entries {
-                    map.insert(k.name.to_string(), v.to_json()?);
+                    map.insert(k.name.as_str().to_owned(), v.to_json()?);
                 }
                 Value::Object(map)
             }

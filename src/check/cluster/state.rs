@@ -123,14 +123,14 @@ fn export_error(location: &Location, message: String) -> Error {
 /// names of its keys, read from the document without converting a single value.
 fn secret(node: &Node) -> SecretKeys {
     let text = |n: Option<&Node>| match n.map(|n| &n.value) {
-        Some(yaml::NodeValue::Str(s)) => s.to_string(),
+        Some(yaml::NodeValue::Str(s)) => s.as_str().to_owned(),
         _ => String::new(),
     };
     let metadata = node.get("metadata");
     let keys = ["data", "stringData", "binaryData"]
         .iter()
         .filter_map(|field| node.get(field).and_then(Node::as_map))
-        .flat_map(|entries| entries.iter().map(|(k, _)| k.name.to_string()))
+        .flat_map(|entries| entries.iter().map(|(k, _)| k.name.as_str().to_owned()))
         .collect();
     SecretKeys {
         name: text(metadata.and_then(|m| m.get("name"))),
@@ -143,7 +143,7 @@ fn secret(node: &Node) -> SecretKeys {
 impl Snapshot {
     fn add(&mut self, node: &Node) -> Result<()> {
         let kind = match node.get("kind").map(|k| &k.value) {
-            Some(yaml::NodeValue::Str(kind)) => kind.to_string(),
+            Some(yaml::NodeValue::Str(kind)) => kind.as_str().to_owned(),
             _ => {
                 return Err(export_error(
                     &node.location,
@@ -171,7 +171,7 @@ impl Snapshot {
             return Ok(());
         }
         let api_version = match node.get("apiVersion").map(|v| &v.value) {
-            Some(yaml::NodeValue::Str(v)) => v.to_string(),
+            Some(yaml::NodeValue::Str(v)) => v.as_str().to_owned(),
             _ => String::new(),
         };
         let group = api_version.split_once('/').map_or("", |(g, _)| g);
