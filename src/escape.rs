@@ -16,7 +16,8 @@ fn is_special(c: char) -> bool {
 /// The string with every special character written as an escape (`\n`,
 /// `\u{1b}`), so it prints as one line of plain text.
 pub fn controls(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_special) {
+    // Printable ASCII, nearly every line, is decided a byte at a time.
+    if text.bytes().all(|b| (b' '..=b'~').contains(&b)) || !text.chars().any(is_special) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

@@ -22,9 +22,15 @@ pub fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
 /// Maps up to this size are searched by comparing keys.
 pub(crate) const SCAN: usize = 12;
 
+/// Whether two map keys are equal, deciding most unequal pairs by their
+/// length and first byte before comparing them whole.
+fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
 pub(crate) fn get_in<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     if map.len() <= SCAN {
-        map.iter().find_map(|(k, v)| (k == key).then_some(v))
+        map.iter().find_map(|(k, v)| same_key(k, key).then_some(v))
     } else {
         map.get(key)
     }
@@ -84,7 +90,7 @@ impl<'a> View<'a> {
             View::Json(value) => get(value, key).map_or(View::Missing, View::Json),
             View::Node(Node::Map(entries)) => entries
                 .iter()
-                .find(|(k, _)| *k == key)
+                .find(|(k, _)| same_key(k, key))
                 .map_or(View::Missing, |(_, v)| View::of(v)),
             _ => View::Missing,
         }

@@ -5,8 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::cell::RefCell;
+
 // Index maps: looked up, never iterated into the output.
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
 use super::{Body, Item, Options, Origin, cause, finding};
 use crate::claims::{
@@ -24,6 +26,45 @@ use crate::view::View;
 
 /// Annotations together may not exceed this (the API server's limit).
 const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
+/// The `names` rules whose verdicts [`Passed`] remembers.
+#[derive(Clone, Copy)]
+enum Rule {
+    Namespace,
+    LabelKey,
+    LabelValue,
+    Tag,
+}
+
+impl Rule {
+    fn check(self, text: &str) -> Result<(), String> {
+        match self {
+            Rule::Namespace => names::dns1123_label(text),
+            Rule::LabelKey => names::label_key(text),
+            Rule::LabelValue => names::label_value(text),
+            Rule::Tag => names::tag(text),
+        }
+    }
+}
+
+/// Strings a rule already accepted in this stream: namespaces, label keys
+/// and values and tags recur on thousands of objects, and finding one here
+/// costs less than checking it again. Refusals are not remembered; each is
+/// a finding.
+#[derive(Default)]
+struct Passed([RefCell<FxHashSet<String>>; 4]);
+
+impl Passed {
+    fn check(&self, rule: Rule, text: &str) -> Result<(), String> {
+        let seen = &self.0[rule as usize];
+        if seen.borrow().contains(text) {
+            return Ok(());
+        }
+        rule.check(text)?;
+        seen.borrow_mut().insert(text.to_string());
+        Ok(())
+    }
+}
 
 /// What one exposing object claims and reaches.
 struct Exposure {
@@ -61,6 +102,7 @@ struct Context<'a> {
     workloads_by_namespace: HashMap<&'a str, Vec<usize>>,
     /// Values services by backend Service name.
     asked_by_backend: HashMap<&'a str, Vec<usize>>,
+    passed: Passed,
 }
 
 impl<'a> Context<'a> {
@@ -122,6 +164,7 @@ impl<'a> Context<'a> {
             services_by_name,
             workloads_by_namespace,
             asked_by_backend,
+            passed: Passed::default(),
         }
     }
 
@@ -702,7 +745,7 @@ fn object_rules(context: &Context, index: usize, object: View, out: &mut Vec<Dia
     }
     if let Some(tags) = annotation(object, ANNOTATION_TAGS) {
         for tag in tags.split(',') {
-            if let Err(why) = names::tag(tag) {
+            if let Err(why) = context.passed.check(Rule::Tag, tag) {
                 push(
                     "TS011",
                     &["/metadata/annotations/tailscale.com~1tags"],
@@ -790,13 +833,14 @@ fn object_rules(context: &Context, index: usize, object: View, out: &mut Vec<Dia
             "the object renders metadata.finalizers; the operator adds its own, and an explicit list strips it".into(),
         );
     }
-    api_server_rules(id, object, &mut push);
+    api_server_rules(id, object, &context.passed, &mut push);
 }
 
 /// TS018: names, labels and annotations the API server would refuse.
 fn api_server_rules(
     id: &Identity,
     object: View<'_>,
+    passed: &Passed,
     push: &mut impl FnMut(&'static str, &[&str], String),
 ) {
     if let Err(why) = names::object_name(&id.kind, &id.name) {
@@ -807,7 +851,7 @@ fn api_server_rules(
         );
     }
     if !id.namespace.is_empty()
-        && let Err(why) = names::dns1123_label(&id.namespace)
+        && let Err(why) = passed.check(Rule::Namespace, &id.namespace)
     {
         push(
             "TS018",
@@ -839,7 +883,7 @@ fn api_server_rules(
             // Spelled only for a finding: most keys have none.
             let pointer = || format!("{base}/{}", escape_pointer(key));
             let shown = || base[1..].replace('/', ".");
-            if let Err(why) = names::label_key(key) {
+            if let Err(why) = passed.check(Rule::LabelKey, key) {
                 push(
                     "TS018",
                     &[pointer().as_str()],
@@ -853,7 +897,7 @@ fn api_server_rules(
                     format!("{}.{key} is {value}, not a string", shown()),
                 ),
                 Some(v) if labels => {
-                    if let Err(why) = names::label_value(v) {
+                    if let Err(why) = passed.check(Rule::LabelValue, v) {
                         push(
                             "TS018",
                             &[pointer().as_str()],
@@ -876,9 +920,9 @@ fn api_server_rules(
     }
     if id.kind == "Service" {
         for (key, value) in object.at(&["spec", "selector"]).entries() {
-            let bad = names::label_key(key).err().or_else(|| {
+            let bad = passed.check(Rule::LabelKey, key).err().or_else(|| {
                 value.as_str().map_or(Some("is not a string".into()), |v| {
-                    names::label_value(v).err()
+                    passed.check(Rule::LabelValue, v).err()
                 })
             });
             if let Some(why) = bad {
@@ -889,6 +933,34 @@ fn api_server_rules(
                     format!("spec.selector {key:?}: {why}"),
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_remembered_verdict_is_the_rules_own() {
+        let passed = Passed::default();
+        for _ in 0..2 {
+            assert_eq!(
+                passed.check(Rule::LabelKey, "app.kubernetes.io/name"),
+                Ok(())
+            );
+            // Refusals are checked, and reported, every time.
+            assert_eq!(
+                passed.check(Rule::LabelKey, "-bad"),
+                names::label_key("-bad")
+            );
+            assert!(passed.check(Rule::LabelKey, "-bad").is_err());
+            // A string one rule accepted is not taken as accepted by another.
+            assert!(
+                passed
+                    .check(Rule::Namespace, "app.kubernetes.io/name")
+                    .is_err()
+            );
         }
     }
 }
