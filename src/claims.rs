@@ -149,6 +149,11 @@ pub fn tls_host(object: View<'_>) -> Option<&str> {
 /// `default_namespace` stands in for objects that leave theirs to Argo CD.
 pub fn claim<'a>(object: impl Into<View<'a>>, default_namespace: &str) -> Option<Claim> {
     let object = object.into();
+    claim_as(object, role(object)?, default_namespace)
+}
+
+/// [`claim`] for an object whose role is known.
+pub fn claim_as(object: View<'_>, role: Role, default_namespace: &str) -> Option<Claim> {
     // Only the default hostname needs the object's name and namespace.
     let default = |suffix: &str| {
         let namespace = text(object, &["metadata", "namespace"])
@@ -160,7 +165,7 @@ pub fn claim<'a>(object: impl Into<View<'a>>, default_namespace: &str) -> Option
             source: HostnameSource::Default,
         }
     };
-    match role(object)? {
+    match role {
         Role::ServiceIngress => Some(
             match text(object, &["metadata", "annotations", ANNOTATION_HOSTNAME]) {
                 Some(h) => Claim {

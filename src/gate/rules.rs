@@ -12,7 +12,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
 use super::{Body, Item, Options, Origin, cause, finding};
 use crate::claims::{
-    self, CLAIM_POINTERS, Claim, ContainerPort, HostnameSource, container_ports,
+    self, CLAIM_POINTERS, Claim, ContainerPort, HostnameSource, Role, container_ports,
     matching_workloads, shown_component, string_map,
 };
 use crate::claims::{
@@ -281,13 +281,13 @@ impl<'a> Context<'a> {
     }
 
     /// What item `index`, read through `object`, claims and reaches.
-    fn exposure(&self, index: usize, object: View) -> Option<Exposure> {
+    fn exposure(&self, index: usize, object: View, role: Option<Role>) -> Option<Exposure> {
         let item = &self.items[index];
-        claims::role(object)?;
+        let role = role?;
         let service = self.service_of(index);
         let fallback = service.map(|s| self.values.services[s].namespace.as_str());
         let namespace = self.namespace(item, fallback);
-        let claim = claims::claim(object, &namespace)?;
+        let claim = claims::claim_as(object, role, &namespace)?;
         let known = self.workloads_in(&namespace).next().is_some();
         let id = self.id(item);
         let mut backends = Vec::with_capacity(1);
@@ -356,11 +356,13 @@ pub fn run(
     let mut exposures = Vec::new();
     for index in 0..items.len() {
         context.with_view(index, |object| {
-            if let Some(exposure) = context.exposure(index, object) {
+            // The role decides what the rules look at; it is read once.
+            let role = claims::role(object);
+            if let Some(exposure) = context.exposure(index, object, role) {
                 reach(&context, &exposure, object, &mut out);
                 exposures.push(exposure);
             }
-            object_rules(&context, index, object, &mut out);
+            object_rules(&context, index, object, role, &mut out);
         });
     }
     hostnames(&context, &exposures, &mut out);
@@ -692,7 +694,13 @@ fn escape_pointer(key: &str) -> String {
 }
 
 /// Rules about one object.
-fn object_rules(context: &Context, index: usize, object: View, out: &mut Vec<Diagnostic>) {
+fn object_rules(
+    context: &Context,
+    index: usize,
+    object: View,
+    role: Option<Role>,
+    out: &mut Vec<Diagnostic>,
+) {
     let item = &context.items[index];
     let id = &context.ids[index];
     let values = context.values;
@@ -728,7 +736,7 @@ fn object_rules(context: &Context, index: usize, object: View, out: &mut Vec<Dia
         );
     }
     let namespace = context.namespace(item, None);
-    if let Some(claim) = claims::claim(object, &namespace)
+    if let Some(claim) = role.and_then(|role| claims::claim_as(object, role, &namespace))
         && (id.kind == "Service" || claim.source == HostnameSource::TlsHost)
         && let Err(why) = names::hostname(&claim.hostname)
     {
