@@ -448,8 +448,8 @@ impl Diagnostic {
     pub fn at(mut self, location: Option<&Location>) -> Diagnostic {
         if let Some(l) = location {
             self.file = Some(l.file.to_string());
-            self.line = Some(l.line);
-            self.column = Some(l.column);
+            self.line = Some(l.line.into());
+            self.column = Some(l.column.into());
         }
         self
     }
@@ -630,7 +630,7 @@ pub fn sarif(diagnostics: &[Diagnostic], root: &SarifRoot) -> String {
             });
             let place = own.or_else(|| {
                 let f = root.fallback.as_ref()?;
-                Some((root.uri(&f.file)?, f.line, f.column))
+                Some((root.uri(&f.file)?, f.line.into(), f.column.into()))
             });
             let mut result = json!({
                 "ruleId": d.code,

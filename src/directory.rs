@@ -136,7 +136,7 @@ impl Walk<'_> {
                 .charge(size, &shown)
                 .map_err(|e| e.at(self.source.location.clone()))?;
             let file = fs::File::open(&target).map_err(|e| Error::io(&shown, &e))?;
-            let text = crate::repo::read_limited(file, &shown)?;
+            let text = crate::repo::read_file(file, &shown)?;
             self.files.push(File {
                 name: Arc::from(shown),
                 text,

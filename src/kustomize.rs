@@ -130,7 +130,7 @@ impl Reach<'_> {
             .map_err(|e| Error::io(&name, &e))?
             .len();
         self.repo.charge(size, &name)?;
-        let text = crate::repo::read_limited(
+        let text = crate::repo::read_file(
             std::fs::File::open(&file).map_err(|e| Error::io(&name, &e))?,
             &name,
         )?;

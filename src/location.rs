@@ -9,18 +9,21 @@ use std::sync::Arc;
 /// A 1-based line and column in a named source (a file path as the user gave
 /// it, `<stdin>`, or a template name).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Lines and columns are 32-bit: every node of a values tree carries one,
+/// and input is limited far below 4 GiB.
 pub struct Location {
     pub file: Arc<str>,
-    pub line: u64,
-    pub column: u64,
+    pub line: u32,
+    pub column: u32,
 }
 
 impl Location {
     pub fn new(file: &Arc<str>, line: u64, column: u64) -> Self {
+        let small = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         Location {
             file: Arc::clone(file),
-            line,
-            column,
+            line: small(line),
+            column: small(column),
         }
     }
 

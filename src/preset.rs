@@ -52,7 +52,7 @@ fn text_of(name: &str, dir: Option<&TemplateDir>) -> Result<Option<(String, Arc<
         if let Some(path) = found {
             let shown = format!("{}/{file}", dir.shown.trim_end_matches('/'));
             let handle = std::fs::File::open(&path).map_err(|e| Error::io(&shown, &e))?;
-            let text = crate::repo::read_limited(handle, &shown)?;
+            let text = crate::repo::read_file(handle, &shown)?;
             return Ok(Some((text, Arc::from(shown))));
         }
     }

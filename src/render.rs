@@ -95,7 +95,7 @@ impl Templates {
                 if let Some(dir) = &dir {
                     match user_file(dir, name) {
                         Ok(Some(path)) => {
-                            let text = crate::repo::read_limited(
+                            let text = crate::repo::read_file(
                                 std::fs::File::open(&path).map_err(|e| {
                                     minijinja::Error::new(
                                         minijinja::ErrorKind::TemplateNotFound,

@@ -168,7 +168,7 @@ impl Repo {
             .map(|m| m.len())
             .map_err(|e| Error::io(path, &e))?;
         self.charge(size, path).map_err(|e| e.key(key))?;
-        read_limited(
+        read_file(
             fs::File::open(&resolved).map_err(|e| Error::io(path, &e))?,
             path,
         )
@@ -177,7 +177,18 @@ impl Repo {
 
 /// Reads at most [`MAX_INPUT_BYTES`] (plus one byte to detect more).
 pub fn read_limited(reader: impl Read, shown: &str) -> Result<String> {
-    let mut bytes = Vec::new();
+    read_into(reader, Vec::new(), shown)
+}
+
+/// [`read_limited`] for a file, read into room for its size: grown from
+/// nothing, a large values file is copied a dozen times on the way.
+pub fn read_file(file: fs::File, shown: &str) -> Result<String> {
+    let size = file.metadata().map_or(0, |m| m.len());
+    let room = usize::try_from(size).unwrap_or(0).min(MAX_INPUT_BYTES) + 1;
+    read_into(file, Vec::with_capacity(room), shown)
+}
+
+fn read_into(reader: impl Read, mut bytes: Vec<u8>, shown: &str) -> Result<String> {
     reader
         .take(MAX_INPUT_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
