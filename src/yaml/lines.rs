@@ -45,6 +45,12 @@ struct Reader<'a, 'f> {
     pos: usize,
     file: &'f Arc<str>,
     depth: usize,
+    /// The entries and items of the collections being read, nested ones
+    /// on top: each collection is moved out into a vector of exactly its
+    /// size once read. Grown by doubling instead, the maps of a values
+    /// file would hold a quarter of their memory unused.
+    entries: Vec<(Key, Node)>,
+    items: Vec<Node>,
 }
 
 /// Every document of `text`, or `None` to leave it to the event reader.
@@ -98,6 +104,8 @@ pub fn parse(text: &str, file: &Arc<str>) -> Option<Vec<Node>> {
             pos: 0,
             file,
             depth: 0,
+            entries: Vec::new(),
+            items: Vec::new(),
         };
         let root = reader.block(-1, false)?;
         if reader.pos != reader.lines.len() {
@@ -193,7 +201,7 @@ impl<'a> Reader<'a, '_> {
 
     fn sequence(&mut self, indent: u32, indentless: bool) -> Option<Node> {
         let first = self.lines[self.pos];
-        let mut items = Vec::new();
+        let start = self.items.len();
         while let Some(&line) = self.lines.get(self.pos) {
             if line.indent != indent || !is_entry(line.body) {
                 break;
@@ -214,8 +222,10 @@ impl<'a> Reader<'a, '_> {
                     body: rest,
                 };
             }
-            items.push(self.block(i64::from(indent), false)?);
+            let item = self.block(i64::from(indent), false)?;
+            self.items.push(item);
         }
+        let items = self.items.drain(start..).collect();
         // The full reader places a sequence at its first `-`, except one
         // at its key's indentation, which it places just past the `-` and
         // one space; other spacing there is left to it.
@@ -236,7 +246,7 @@ impl<'a> Reader<'a, '_> {
 
     fn mapping(&mut self, indent: u32) -> Option<Node> {
         let first = self.lines[self.pos];
-        let mut entries: Vec<(Key, Node)> = Vec::new();
+        let start = self.entries.len();
         let mut names: Vec<&'a str> = Vec::new();
         let mut set: Option<FxHashSet<&'a str>> = None;
         while let Some(&line) = self.lines.get(self.pos) {
@@ -274,23 +284,21 @@ impl<'a> Reader<'a, '_> {
                 self.pos += 1;
                 node
             };
-            entries.push((
-                Key {
-                    name: name.into(),
-                    location: self.at(line.number, line.indent),
-                },
-                value,
-            ));
+            let key = Key {
+                name: name.into(),
+                location: self.at(line.number, line.indent),
+            };
+            self.entries.push((key, value));
         }
         Some(Node {
-            value: NodeValue::Map(entries),
+            value: NodeValue::Map(self.entries.drain(start..).collect()),
             location: self.at(first.number, first.indent),
         })
     }
 
     /// A value that ends on its line: a scalar or a flow collection, then
     /// at most a comment.
-    fn inline(&self, text: &str, number: u32, column: u32) -> Option<Node> {
+    fn inline(&mut self, text: &str, number: u32, column: u32) -> Option<Node> {
         let bytes = text.as_bytes();
         let mut i = 0;
         let node = match bytes[0] {
@@ -353,7 +361,7 @@ impl<'a> Reader<'a, '_> {
     /// A flow collection that closes on its line, from `bytes[*i]`; `base`
     /// is the column of `bytes[0]`.
     fn flow(
-        &self,
+        &mut self,
         bytes: &[u8],
         i: &mut usize,
         number: u32,
@@ -367,8 +375,7 @@ impl<'a> Reader<'a, '_> {
         let location = self.at(number, base + u32::try_from(*i).ok()?);
         let close = if open == b'{' { b'}' } else { b']' };
         *i += 1;
-        let mut items = Vec::new();
-        let mut entries: Vec<(Key, Node)> = Vec::new();
+        let (items, entries) = (self.items.len(), self.entries.len());
         skip_spaces(bytes, i);
         if bytes.get(*i) == Some(&close) {
             *i += 1;
@@ -383,22 +390,21 @@ impl<'a> Reader<'a, '_> {
                     let key = std::str::from_utf8(&bytes[start..*i]).ok()?;
                     if bytes.get(*i + 1) != Some(&b' ')
                         || !plain_key(key)
-                        || entries.iter().any(|(k, _)| k.name == key)
+                        || self.entries[entries..].iter().any(|(k, _)| k.name == key)
                     {
                         return None;
                     }
                     *i += 2;
                     skip_spaces(bytes, i);
                     let value = self.flow_value(bytes, i, number, base, depth)?;
-                    entries.push((
-                        Key {
-                            name: key.into(),
-                            location: self.at(number, base + u32::try_from(start).ok()?),
-                        },
-                        value,
-                    ));
+                    let key = Key {
+                        name: key.into(),
+                        location: self.at(number, base + u32::try_from(start).ok()?),
+                    };
+                    self.entries.push((key, value));
                 } else {
-                    items.push(self.flow_value(bytes, i, number, base, depth)?);
+                    let item = self.flow_value(bytes, i, number, base, depth)?;
+                    self.items.push(item);
                 }
                 skip_spaces(bytes, i);
                 match bytes.get(*i) {
@@ -418,15 +424,15 @@ impl<'a> Reader<'a, '_> {
             }
         }
         let value = if open == b'{' {
-            NodeValue::Map(entries)
+            NodeValue::Map(self.entries.drain(entries..).collect())
         } else {
-            NodeValue::Seq(items)
+            NodeValue::Seq(self.items.drain(items..).collect())
         };
         Some(Node { value, location })
     }
 
     fn flow_value(
-        &self,
+        &mut self,
         bytes: &[u8],
         i: &mut usize,
         number: u32,
