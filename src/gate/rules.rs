@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use std::cell::RefCell;
 
+use compact_str::{CompactString, format_compact};
+
 // Index maps: looked up, never iterated into the output.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
@@ -66,11 +68,31 @@ impl Passed {
     }
 }
 
+/// Indexes grouped by a borrowed key, in ascending order within a key:
+/// sorted pairs searched by halves, so a catalog of 10,000 names costs one
+/// vector instead of a vector per name.
+struct Groups<'a>(Vec<(&'a str, usize)>);
+
+impl<'a> Groups<'a> {
+    fn new(mut pairs: Vec<(&'a str, usize)>) -> Groups<'a> {
+        pairs.sort_unstable();
+        Groups(pairs)
+    }
+
+    fn get<'s>(&'s self, key: &'s str) -> impl Iterator<Item = usize> + 's {
+        let start = self.0.partition_point(|&(k, _)| k < key);
+        self.0[start..]
+            .iter()
+            .take_while(move |&&(k, _)| k == key)
+            .map(|&(_, i)| i)
+    }
+}
+
 /// What one exposing object claims and reaches.
 struct Exposure {
     item: usize,
     claim: Claim,
-    namespace: String,
+    namespace: CompactString,
     /// The values service that asked for it, if any.
     service: Option<usize>,
     /// Workloads reached; `None` when the stream holds no workload in the
@@ -80,7 +102,7 @@ struct Exposure {
     /// (promise 2); `None` when unknown.
     targets: Option<Vec<usize>>,
     /// `namespace/Service` of each backend Service it fronts.
-    backends: Vec<String>,
+    backends: Vec<CompactString>,
 }
 
 struct Context<'a> {
@@ -97,11 +119,11 @@ struct Context<'a> {
     options: &'a Options,
     /// Core Services of the stream by name, so lookups stay linear in the
     /// stream's size (10,000 services are a real catalog).
-    services_by_name: HashMap<&'a str, Vec<usize>>,
+    services_by_name: Groups<'a>,
     /// Workloads by namespace; `""` holds those that leave it to Argo CD.
-    workloads_by_namespace: HashMap<&'a str, Vec<usize>>,
+    workloads_by_namespace: Groups<'a>,
     /// Values services by backend Service name.
-    asked_by_backend: HashMap<&'a str, Vec<usize>>,
+    asked_by_backend: Groups<'a>,
     passed: Passed,
 }
 
@@ -119,8 +141,8 @@ impl<'a> Context<'a> {
                 Body::Planned(_) => View::Missing,
             })
             .collect();
-        let mut services_by_name: HashMap<&str, Vec<usize>> = HashMap::default();
-        let mut workloads_by_namespace: HashMap<&str, Vec<usize>> = HashMap::default();
+        let mut services_by_name = Vec::new();
+        let mut workloads_by_namespace = Vec::new();
         for (i, (item, &object)) in items.iter().zip(&json).enumerate() {
             let (kind, api_version, name) = match &item.body {
                 Body::Json(_) => (
@@ -138,32 +160,31 @@ impl<'a> Context<'a> {
                 && api_version == Some("v1")
                 && let Some(name) = name
             {
-                services_by_name.entry(name).or_default().push(i);
+                services_by_name.push((name, i));
             }
             if claims::pod_template(object).is_some() {
                 let ns = object
                     .at(&["metadata", "namespace"])
                     .as_str()
                     .unwrap_or_default();
-                workloads_by_namespace.entry(ns).or_default().push(i);
+                workloads_by_namespace.push((ns, i));
             }
         }
-        let mut asked_by_backend: HashMap<&str, Vec<usize>> = HashMap::default();
-        for (i, service) in values.services.iter().enumerate() {
-            asked_by_backend
-                .entry(service.backend.name.as_str())
-                .or_default()
-                .push(i);
-        }
+        let asked_by_backend = values
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, service)| (service.backend.name.as_str(), i))
+            .collect();
         Context {
             items,
             json,
             ids,
             values,
             options,
-            services_by_name,
-            workloads_by_namespace,
-            asked_by_backend,
+            services_by_name: Groups::new(services_by_name),
+            workloads_by_namespace: Groups::new(workloads_by_namespace),
+            asked_by_backend: Groups::new(asked_by_backend),
             passed: Passed::default(),
         }
     }
@@ -171,25 +192,18 @@ impl<'a> Context<'a> {
     /// The Service `name` in `namespace`.
     fn find_service(&self, namespace: &str, name: &str) -> Option<usize> {
         self.services_by_name
-            .get(name)?
-            .iter()
-            .copied()
+            .get(name)
             .find(|&i| self.in_namespace(i, namespace))
     }
 
     /// Workloads that may sit in `namespace`.
-    fn workloads_in(&self, namespace: &str) -> impl Iterator<Item = usize> + '_ {
-        let here = self
-            .workloads_by_namespace
-            .get(namespace)
-            .into_iter()
-            .flatten();
+    fn workloads_in<'s>(&'s self, namespace: &'s str) -> impl Iterator<Item = usize> + 's {
+        let here = self.workloads_by_namespace.get(namespace);
         let anywhere = (!namespace.is_empty())
             .then(|| self.workloads_by_namespace.get(""))
-            .flatten()
             .into_iter()
             .flatten();
-        here.chain(anywhere).copied()
+        here.chain(anywhere)
     }
 
     /// Whether item `index` sits in `namespace` (`claims::in_namespace`,
@@ -218,15 +232,15 @@ impl<'a> Context<'a> {
         &self.ids[index]
     }
 
-    fn namespace(&self, item: &Item, fallback: Option<&str>) -> String {
+    fn namespace(&self, item: &Item, fallback: Option<&str>) -> CompactString {
         let id = self.id(item);
         if !id.namespace.is_empty() {
-            return id.namespace.as_str().to_owned();
+            return id.namespace.clone();
         }
         fallback
             .or(self.options.default_namespace.as_deref())
             .unwrap_or_default()
-            .to_string()
+            .into()
     }
 
     /// The values service an object belongs to: the one it was rendered
@@ -241,9 +255,7 @@ impl<'a> Context<'a> {
             return None;
         }
         self.asked_by_backend
-            .get(id.name.as_str())?
-            .iter()
-            .copied()
+            .get(id.name.as_str())
             .find(|&s| self.in_namespace(index, &self.values.services[s].namespace))
     }
 
@@ -297,7 +309,7 @@ impl<'a> Context<'a> {
                 if let Some(b) = self.find_service(&namespace, &name) {
                     reached.extend(self.workloads(&namespace, &self.selector(b)));
                 }
-                backends.push(format!("{namespace}/{name}"));
+                backends.push(format_compact!("{namespace}/{name}"));
             }
             let reached: Vec<usize> = reached.into_iter().collect();
             // An Ingress reaches exactly its backends' pods: they are its target.
@@ -308,13 +320,13 @@ impl<'a> Context<'a> {
             let targets = match service {
                 Some(s) => {
                     let s: &Service = &self.values.services[s];
-                    backends.push(format!("{namespace}/{}", s.backend.name));
+                    backends.push(format_compact!("{namespace}/{}", s.backend.name));
                     self.find_service(&s.namespace, &s.backend.name)
                         .map(|b| self.workloads(&namespace, &self.selector(b)))
                         .filter(|w| known && !w.is_empty())
                 }
                 None => {
-                    backends.push(format!("{namespace}/{}", id.name));
+                    backends.push(format_compact!("{namespace}/{}", id.name));
                     // No service in the values asked for it: nothing is a target.
                     Some(Vec::new())
                 }
@@ -494,7 +506,7 @@ fn workloads_exposed_twice(context: &Context, exposures: &[Exposure], out: &mut 
                     .collect(),
                 _ => Vec::new(),
             };
-            let backends: Vec<&String> = a
+            let backends: Vec<&CompactString> = a
                 .backends
                 .iter()
                 .filter(|x| b.backends.binary_search(x).is_ok())
