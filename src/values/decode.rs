@@ -419,14 +419,51 @@ pub fn decode(root: &Node, fallback_namespace: Option<&str>) -> Result<Values> {
                 "services: {<name>: {namespace: <ns>, backend: {name: <service>, port: <port>}}}",
             ));
         };
-        for (key, node) in services {
-            if let Some(s) = service(key, node, &values.defaults, &mut values.warnings)? {
-                values.services.push(Arc::new(s));
-            }
-        }
+        let (services, warnings) = decode_services(services, &values.defaults)?;
+        values.services = services;
+        values.warnings.extend(warnings);
     }
     values.services.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(values)
+}
+
+/// Catalogs this large are decoded in two halves on two threads: each
+/// service is decoded on its own, and 10,000 of them take a tenth of a run.
+const DECODE_IN_HALVES_FROM: usize = 2_000;
+
+type Decoded = (Vec<Arc<Service>>, Vec<Finding>);
+
+/// The services of `entries`, in order, with their warnings; the first
+/// error in file order, as when they are decoded one after the other.
+fn decode_services(entries: &[(Key, Node)], defaults: &Defaults) -> Result<Decoded> {
+    if entries.len() < DECODE_IN_HALVES_FROM {
+        return one_by_one(entries, defaults);
+    }
+    let (first, second) = entries.split_at(entries.len() / 2);
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| one_by_one(second, defaults));
+        let first = one_by_one(first, defaults);
+        let second = second
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    });
+    let (mut services, mut warnings) = first?;
+    let (more, more_warnings) = second?;
+    services.extend(more);
+    warnings.extend(more_warnings);
+    Ok((services, warnings))
+}
+
+fn one_by_one(entries: &[(Key, Node)], defaults: &Defaults) -> Result<Decoded> {
+    let mut services = Vec::with_capacity(entries.len());
+    let mut warnings = Vec::new();
+    for (key, node) in entries {
+        if let Some(s) = service(key, node, defaults, &mut warnings)? {
+            services.push(Arc::new(s));
+        }
+    }
+    Ok((services, warnings))
 }
 
 #[cfg(test)]
@@ -438,6 +475,56 @@ mod tests {
     fn decode_text(text: &str) -> Result<Values> {
         let node = parse_single(text, &Arc::from("v.yaml")).unwrap().unwrap();
         decode(&node, None)
+    }
+
+    /// `n` services; the one at `bad` has an invalid port, and every third
+    /// one a key that draws a warning when `warn`.
+    fn catalog(n: usize, bad: Option<usize>) -> String {
+        let mut text = String::from("services:\n");
+        for i in 0..n {
+            let port = if Some(i) == bad { "0" } else { "443" };
+            text.push_str(&format!(
+                "  s{i:05}:\n    namespace: n\n    backend: {{name: b{i}, port: {port}}}\n"
+            ));
+            if i % 3 == 0 {
+                text.push_str("    direct: false\n    targetPort: 80\n");
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn a_catalog_decoded_in_halves_is_the_catalog_decoded_in_order() {
+        let n = DECODE_IN_HALVES_FROM + 1;
+        let node = parse_single(&catalog(n, None), &Arc::from("v.yaml"))
+            .unwrap()
+            .unwrap();
+        let entries = node.get("services").unwrap().as_map().unwrap();
+        let defaults = Defaults::default();
+        let (halves, warned) = decode_services(entries, &defaults).unwrap();
+        let (in_order, warned_in_order) = one_by_one(entries, &defaults).unwrap();
+        assert_eq!(halves, in_order);
+        assert_eq!(halves.len(), n);
+        assert_eq!(warned, warned_in_order);
+        assert_eq!(warned.len(), n.div_ceil(3));
+        // The first error in file order, whichever half holds it.
+        for bad in [[10, 3 * n / 4], [3 * n / 4, 3 * n / 4 + 1]] {
+            let mut text = catalog(n, Some(bad[0]));
+            text = text.replacen(
+                &format!("b{}, port: 443", bad[1]),
+                &format!("b{}, port: 0", bad[1]),
+                1,
+            );
+            let node = parse_single(&text, &Arc::from("v.yaml")).unwrap().unwrap();
+            let entries = node.get("services").unwrap().as_map().unwrap();
+            let halves = decode_services(entries, &defaults).unwrap_err();
+            let in_order = one_by_one(entries, &defaults).unwrap_err();
+            assert_eq!(halves.to_string(), in_order.to_string());
+            assert!(
+                halves.to_string().contains(&format!("s{:05}", bad[0])),
+                "{halves}"
+            );
+        }
     }
 
     #[test]
