@@ -9,11 +9,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::Value;
 
 use crate::backend::Backing;
 use crate::error::{Error, ErrorKind, Result};
-use crate::manifest::object;
 use crate::values::{Mode, PortRef, Service, Values};
 
 pub use crate::claims::{
@@ -66,12 +67,22 @@ impl<'a> Exposure<'a> {
     }
 
     /// What a template sees: every field above, as the README documents
-    /// it for template overrides.
-    pub fn context(&self) -> Value {
+    /// it for template overrides. `tags` holds the joined tags
+    /// ([`Exposure::tags`]), which the context borrows.
+    pub fn context<'s>(&'s self, tags: &'s str) -> Context<'s> {
         match self.fields {
-            Fields::Direct { service, backing } => direct_context(self, service, backing),
-            Fields::Ingress { service } => ingress_context(self, service),
+            Fields::Direct { service, backing } => {
+                Context(Shape::Direct(direct_context(self, service, backing, tags)))
+            }
+            Fields::Ingress { service } => {
+                Context(Shape::Ingress(ingress_context(self, service, tags)))
+            }
         }
+    }
+
+    /// `tailscale.com/tags`: the tags joined by commas.
+    pub fn tags(&self) -> String {
+        self.service().tags.join(",")
     }
 }
 
@@ -81,130 +92,199 @@ pub(crate) fn plan_error(service: &Service, message: String) -> Error {
         .key(service.key_path())
 }
 
-fn common_labels(service: &Service) -> Map<String, Value> {
-    let mut labels = Map::new();
-    labels.insert(LABEL_MANAGED_BY.into(), MANAGED_BY.into());
-    if let Some(class) = &service.proxy_class {
-        labels.insert(LABEL_PROXY_CLASS.into(), class.as_str().into());
+/// A map of strings, in the order given, as a template sees it.
+pub struct Pairs<'a>(Vec<(&'static str, &'a str)>);
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
     }
-    labels
+}
+
+/// A port by number or by name, as a template sees it.
+struct Port<'a>(&'a PortRef);
+
+impl Serialize for Port<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.0 {
+            PortRef::Number(n) => serializer.serialize_u16(*n),
+            PortRef::Name(name) => serializer.serialize_str(name),
+        }
+    }
+}
+
+fn common_labels(service: &Service) -> Pairs<'_> {
+    let mut labels = vec![(LABEL_MANAGED_BY, MANAGED_BY)];
+    if let Some(class) = &service.proxy_class {
+        labels.push((LABEL_PROXY_CLASS, class.as_str()));
+    }
+    Pairs(labels)
 }
 
 /// The annotations both generated kinds share. Tags are one comma-separated
 /// string without spaces: the operator sends the items to the API untrimmed.
-fn common_annotations(service: &Service) -> Map<String, Value> {
-    let mut annotations = Map::new();
+fn common_annotations<'a>(service: &'a Service, tags: &'a str) -> Vec<(&'static str, &'a str)> {
+    let mut annotations = Vec::new();
     if !service.tags.is_empty() {
-        annotations.insert(ANNOTATION_TAGS.into(), service.tags.join(",").into());
+        annotations.push((ANNOTATION_TAGS, tags));
     }
     if let Some(group) = &service.proxy_group {
-        annotations.insert(ANNOTATION_PROXY_GROUP.into(), group.as_str().into());
+        annotations.push((ANNOTATION_PROXY_GROUP, group.as_str()));
     }
     annotations
 }
 
-fn optional(text: &Option<String>) -> Value {
-    text.as_deref().map_or(Value::Null, Value::from)
+/// What a template sees of the service (README: "Template overrides").
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceContext<'a> {
+    name: &'a str,
+    namespace: &'a str,
+    mode: &'a str,
+    hostname: &'a str,
+    tags: &'a [String],
+    proxy_group: Option<&'a str>,
+    proxy_class: Option<&'a str>,
+    backend: BackendContext<'a>,
 }
 
-fn service_context(service: &Service) -> Value {
-    object([
-        ("name", service.name.as_str().into()),
-        ("namespace", service.namespace.as_str().into()),
-        ("mode", service.mode.as_str().into()),
-        ("hostname", service.hostname.as_str().into()),
-        (
-            "tags",
-            Value::Array(service.tags.iter().map(|t| t.as_str().into()).collect()),
-        ),
-        ("proxyGroup", optional(&service.proxy_group)),
-        ("proxyClass", optional(&service.proxy_class)),
-        (
-            "backend",
-            object([
-                ("name", service.backend.name.as_str().into()),
-                ("port", service.backend.port.to_json()),
-            ]),
-        ),
-    ])
+#[derive(Serialize)]
+struct BackendContext<'a> {
+    name: &'a str,
+    port: Port<'a>,
 }
 
-/// The annotations of a direct Service: the hostname, then the shared
-/// ones.
-fn direct_annotations(service: &Service) -> Map<String, Value> {
-    let mut annotations = Map::new();
-    annotations.insert(ANNOTATION_HOSTNAME.into(), service.hostname.as_str().into());
-    annotations.extend(common_annotations(service));
-    annotations
+fn service_context(service: &Service) -> ServiceContext<'_> {
+    ServiceContext {
+        name: &service.name,
+        namespace: &service.namespace,
+        mode: service.mode.as_str(),
+        hostname: &service.hostname,
+        tags: &service.tags,
+        proxy_group: service.proxy_group.as_deref(),
+        proxy_class: service.proxy_class.as_deref(),
+        backend: BackendContext {
+            name: &service.backend.name,
+            port: Port(&service.backend.port),
+        },
+    }
 }
 
-/// The ports of a direct Service, as Kubernetes writes them.
-fn direct_ports(backing: &Backing) -> Vec<Value> {
-    backing
-        .ports
-        .iter()
-        .map(|p| {
-            let mut port = Map::with_capacity(4);
-            if let Some(name) = &p.name {
-                port.insert("name".into(), name.as_str().into());
-            }
-            port.insert("port".into(), p.port.into());
-            port.insert("targetPort".into(), p.target.to_json());
-            port.insert("protocol".into(), "TCP".into());
-            Value::Object(port)
-        })
-        .collect()
+/// One port of a direct Service, as Kubernetes writes it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PortContext<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    port: u16,
+    target_port: Port<'a>,
+    protocol: &'static str,
+}
+
+/// What `direct.yaml` sees.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DirectContext<'a> {
+    service: ServiceContext<'a>,
+    object_name: String,
+    labels: Pairs<'a>,
+    annotations: Pairs<'a>,
+    load_balancer_class: &'static str,
+    selector: &'a BTreeMap<String, String>,
+    ports: Vec<PortContext<'a>>,
+    ip_families: Option<&'a Value>,
+    ip_family_policy: Option<&'a Value>,
 }
 
 /// The Ingress's backend port: by number or by name.
-fn backend_port(service: &Service) -> Value {
-    match &service.backend.port {
-        PortRef::Number(n) => object([("number", (*n).into())]),
-        PortRef::Name(s) => object([("name", s.as_str().into())]),
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum BackendPort<'a> {
+    Number(u16),
+    Name(&'a str),
+}
+
+/// What `ingress.yaml` sees.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IngressContext<'a> {
+    service: ServiceContext<'a>,
+    object_name: String,
+    labels: Pairs<'a>,
+    annotations: Pairs<'a>,
+    ingress_class_name: &'static str,
+    backend_port: BackendPort<'a>,
+}
+
+/// The context a template renders with, serialized straight into the
+/// template engine's values (a `serde_json` map first cost as much as the
+/// render).
+pub struct Context<'a>(Shape<'a>);
+
+enum Shape<'a> {
+    Direct(DirectContext<'a>),
+    Ingress(IngressContext<'a>),
+}
+
+impl Serialize for Context<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match &self.0 {
+            Shape::Direct(context) => context.serialize(serializer),
+            Shape::Ingress(context) => context.serialize(serializer),
+        }
     }
 }
 
-fn string_map(map: &BTreeMap<String, String>) -> Value {
-    Value::Object(
-        map.iter()
-            .map(|(k, v)| (k.clone(), v.as_str().into()))
+fn direct_context<'a>(
+    exposure: &Exposure,
+    service: &'a Service,
+    backing: &'a Backing,
+    tags: &'a str,
+) -> DirectContext<'a> {
+    let mut annotations = vec![(ANNOTATION_HOSTNAME, service.hostname.as_str())];
+    annotations.extend(common_annotations(service, tags));
+    DirectContext {
+        service: service_context(service),
+        object_name: exposure.object_name(),
+        labels: common_labels(service),
+        annotations: Pairs(annotations),
+        load_balancer_class: LOAD_BALANCER_CLASS,
+        selector: &backing.selector,
+        ports: backing
+            .ports
+            .iter()
+            .map(|p| PortContext {
+                name: p.name.as_deref(),
+                port: p.port,
+                target_port: Port(&p.target),
+                protocol: "TCP",
+            })
             .collect(),
-    )
+        ip_families: backing.ip.get("ipFamilies"),
+        ip_family_policy: backing.ip.get("ipFamilyPolicy"),
+    }
 }
 
-fn direct_context(exposure: &Exposure, service: &Service, backing: &Backing) -> Value {
-    object([
-        ("service", service_context(service)),
-        ("objectName", exposure.object_name().into()),
-        ("labels", Value::Object(common_labels(service))),
-        ("annotations", Value::Object(direct_annotations(service))),
-        ("loadBalancerClass", LOAD_BALANCER_CLASS.into()),
-        ("selector", string_map(&backing.selector)),
-        ("ports", Value::Array(direct_ports(backing))),
-        (
-            "ipFamilies",
-            backing.ip.get("ipFamilies").cloned().unwrap_or(Value::Null),
-        ),
-        (
-            "ipFamilyPolicy",
-            backing
-                .ip
-                .get("ipFamilyPolicy")
-                .cloned()
-                .unwrap_or(Value::Null),
-        ),
-    ])
-}
-
-fn ingress_context(exposure: &Exposure, service: &Service) -> Value {
-    object([
-        ("service", service_context(service)),
-        ("objectName", exposure.object_name().into()),
-        ("labels", Value::Object(common_labels(service))),
-        ("annotations", Value::Object(common_annotations(service))),
-        ("ingressClassName", INGRESS_CLASS.into()),
-        ("backendPort", backend_port(service)),
-    ])
+fn ingress_context<'a>(
+    exposure: &Exposure,
+    service: &'a Service,
+    tags: &'a str,
+) -> IngressContext<'a> {
+    IngressContext {
+        service: service_context(service),
+        object_name: exposure.object_name(),
+        labels: common_labels(service),
+        annotations: Pairs(common_annotations(service, tags)),
+        ingress_class_name: INGRESS_CLASS,
+        backend_port: match &service.backend.port {
+            PortRef::Number(n) => BackendPort::Number(*n),
+            PortRef::Name(name) => BackendPort::Name(name),
+        },
+    }
 }
 
 /// Plans the generated objects, in service name order. `backings` holds
@@ -233,4 +313,99 @@ pub fn plan<'a>(
         });
     }
     Ok(exposures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::BackingPort;
+    use crate::location::Location;
+    use crate::values::Backend;
+    use serde_json::json;
+
+    /// The context template overrides see, field by field, as the README's
+    /// "Template overrides" table documents it (the built-in templates use
+    /// only some of the fields, so their property test cannot hold the
+    /// others).
+    #[test]
+    fn templates_see_the_documented_context() {
+        let at = Location::start_of(&Arc::from("values.yaml"));
+        let service = Arc::new(Service {
+            name: "web".into(),
+            location: at.clone(),
+            namespace: "apps".into(),
+            mode: Mode::Direct,
+            hostname: "Web".into(),
+            tags: vec!["tag:a".into(), "tag:b".into()],
+            proxy_group: None,
+            proxy_class: Some("pc".into()),
+            backend: Backend {
+                name: "web-svc".into(),
+                port: PortRef::Name("https".into()),
+                ports: vec![PortRef::Name("https".into())],
+                location: at,
+            },
+            selector: None,
+            target_port: None,
+            preset: None,
+            release: None,
+        });
+        let backing = Arc::new(Backing {
+            selector: Arc::new(BTreeMap::from([("app".into(), "web".into())])),
+            ip: serde_json::Map::from_iter([("ipFamilies".to_string(), json!(["IPv4"]))]),
+            ports: vec![BackingPort {
+                name: None,
+                port: 443,
+                target: PortRef::Number(8443),
+            }],
+        });
+        let service_json = json!({
+            "name": "web", "namespace": "apps", "mode": "direct", "hostname": "Web",
+            "tags": ["tag:a", "tag:b"], "proxyGroup": null, "proxyClass": "pc",
+            "backend": {"name": "web-svc", "port": "https"},
+        });
+        let labels = json!({
+            "app.kubernetes.io/managed-by": "argocd-tailscale-plugin",
+            "tailscale.com/proxy-class": "pc",
+        });
+        let direct = Exposure {
+            service: 0,
+            template: "direct.yaml",
+            fields: Fields::Direct {
+                service: &service,
+                backing: &backing,
+            },
+        };
+        let tags = direct.tags();
+        assert_eq!(
+            serde_json::to_value(direct.context(&tags)).unwrap(),
+            json!({
+                "service": service_json,
+                "objectName": "web-ts-lb",
+                "labels": labels,
+                "annotations": {"tailscale.com/hostname": "Web", "tailscale.com/tags": "tag:a,tag:b"},
+                "loadBalancerClass": "tailscale",
+                "selector": {"app": "web"},
+                "ports": [{"port": 443, "targetPort": 8443, "protocol": "TCP"}],
+                "ipFamilies": ["IPv4"],
+                "ipFamilyPolicy": null,
+            })
+        );
+        let ingress = Exposure {
+            service: 0,
+            template: "ingress.yaml",
+            fields: Fields::Ingress { service: &service },
+        };
+        assert_eq!(
+            serde_json::to_value(ingress.context(&tags)).unwrap(),
+            json!({
+                "service": service_json,
+                "objectName": "web-tailscale",
+                "labels": labels,
+                "annotations": {"tailscale.com/tags": "tag:a,tag:b"},
+                "ingressClassName": "tailscale",
+                "backendPort": {"name": "https"},
+            })
+        );
+    }
 }

@@ -166,7 +166,9 @@ impl Templates {
     pub fn render(&self, exposure: &Exposure) -> Result<Vec<Rendered<Body>>> {
         let name = exposure.template;
         if !(self.built_in.contains(&name) && crate::direct::has_layout(name)) {
-            let rendered = self.render_text(name, &exposure.context(), &exposure.key_path())?;
+            let tags = exposure.tags();
+            let rendered =
+                self.render_text(name, &exposure.context(&tags), &exposure.key_path())?;
             return Ok(rendered
                 .into_iter()
                 .map(|r| Rendered {
@@ -204,7 +206,7 @@ impl Templates {
     pub fn render_text(
         &self,
         name: &str,
-        context: &Value,
+        context: &impl serde::Serialize,
         key_path: &str,
     ) -> Result<Vec<Rendered>> {
         // Templates from the repository render under the memory and
@@ -380,7 +382,7 @@ mod tests {
             ];
             for exposure in &exposures {
                 let rendered = templates
-                    .render_text(exposure.template, &exposure.context(), &exposure.key_path())
+                    .render_text(exposure.template, &exposure.context(&exposure.tags()), &exposure.key_path())
                     .unwrap();
                 prop_assert_eq!(rendered.len(), 1);
                 let text_object = manifest::canonical(rendered[0].object.clone());
