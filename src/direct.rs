@@ -38,8 +38,7 @@ pub struct Planned {
     backing: Option<Arc<Backing>>,
     /// `metadata.name`.
     name: String,
-    /// `tailscale.com/tags`: the tags joined by commas, without spaces (the
-    /// operator sends the items to the API untrimmed).
+    /// `Service::tags_annotation`, which the tree borrows.
     tags: String,
 }
 
@@ -54,7 +53,7 @@ impl Planned {
             service: Arc::clone(service),
             backing,
             name: exposure.object_name(),
-            tags: service.tags.join(","),
+            tags: service.tags_annotation(),
         }
     }
 
@@ -112,29 +111,20 @@ impl Planned {
             ("namespace", Node::Str(&service.namespace)),
             ("labels", Node::Map(labels)),
         ];
-        match &self.backing {
-            Some(backing) => {
-                metadata.push(("annotations", Node::Map(annotations)));
-                Node::Map(vec![
-                    ("apiVersion", Node::Str(self.api_version())),
-                    ("kind", Node::Str(self.kind())),
-                    ("metadata", Node::Map(metadata)),
-                    ("spec", Node::Map(direct_spec(backing))),
-                ])
-            }
-            None => {
-                // The template prints annotations only when there are some.
-                if !annotations.is_empty() {
-                    metadata.push(("annotations", Node::Map(annotations)));
-                }
-                Node::Map(vec![
-                    ("apiVersion", Node::Str(self.api_version())),
-                    ("kind", Node::Str(self.kind())),
-                    ("metadata", Node::Map(metadata)),
-                    ("spec", Node::Map(ingress_spec(service))),
-                ])
-            }
+        // The Ingress template prints annotations only when there are some.
+        if self.backing.is_some() || !annotations.is_empty() {
+            metadata.push(("annotations", Node::Map(annotations)));
         }
+        let spec = match &self.backing {
+            Some(backing) => direct_spec(backing),
+            None => ingress_spec(service),
+        };
+        Node::Map(vec![
+            ("apiVersion", Node::Str(self.api_version())),
+            ("kind", Node::Str(self.kind())),
+            ("metadata", Node::Map(metadata)),
+            ("spec", Node::Map(spec)),
+        ])
     }
 
     /// The object as JSON, for what changes or keeps it.

@@ -153,37 +153,39 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn string(&mut self, s: &str) {
-        if plain(s) {
-            self.out.push_str(s);
-        } else if unusual_string(s) {
-            self.unusual = true;
-        } else {
-            let spelled = match self.values.get(s) {
-                Some(spelled) => spelled,
-                None => {
-                    let spelled = self.fallback.value(s);
-                    self.values.entry(s.to_string()).or_insert(spelled)
-                }
-            };
-            self.out.push_str(spelled);
-        }
+    fn string(&mut self, text: &str) {
+        self.scalar(text, false);
     }
 
     fn key(&mut self, key: &str) {
-        if plain(key) {
-            self.out.push_str(key);
+        self.scalar(key, true);
+    }
+
+    /// A single-line string in key or value position: written plain when
+    /// it certainly is, else as serde-saphyr spells it (once per string).
+    fn scalar(&mut self, text: &str, key: bool) {
+        if plain(text) {
+            self.out.push_str(text);
             return;
         }
-        if unusual_string(key) {
+        if unusual_string(text) {
             self.unusual = true;
             return;
         }
-        let spelled = match self.keys.get(key) {
+        let cache = if key {
+            &mut self.keys
+        } else {
+            &mut self.values
+        };
+        let spelled = match cache.get(text) {
             Some(spelled) => spelled,
             None => {
-                let spelled = self.fallback.key(key);
-                self.keys.entry(key.to_string()).or_insert(spelled)
+                let spelled = if key {
+                    self.fallback.key(text)
+                } else {
+                    self.fallback.value(text)
+                };
+                cache.entry(text.to_string()).or_insert(spelled)
             }
         };
         self.out.push_str(spelled);

@@ -166,7 +166,7 @@ impl Templates {
     pub fn render(&self, exposure: &Exposure) -> Result<Vec<Rendered<Body>>> {
         let name = exposure.template;
         if !(self.built_in.contains(&name) && crate::direct::has_layout(name)) {
-            let tags = exposure.tags();
+            let tags = exposure.service().tags_annotation();
             let rendered =
                 self.render_text(name, &exposure.context(&tags), &exposure.key_path())?;
             return Ok(rendered
@@ -382,7 +382,7 @@ mod tests {
             ];
             for exposure in &exposures {
                 let rendered = templates
-                    .render_text(exposure.template, &exposure.context(&exposure.tags()), &exposure.key_path())
+                    .render_text(exposure.template, &exposure.context(&exposure.service().tags_annotation()), &exposure.key_path())
                     .unwrap();
                 prop_assert_eq!(rendered.len(), 1);
                 let text_object = manifest::canonical(rendered[0].object.clone());

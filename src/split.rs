@@ -110,7 +110,7 @@ fn wanted_annotations(service: &Service) -> Map<String, Value> {
     wanted.insert(ANNOTATION_EXPOSE.into(), "true".into());
     wanted.insert(ANNOTATION_HOSTNAME.into(), service.hostname.as_str().into());
     if !service.tags.is_empty() {
-        wanted.insert(ANNOTATION_TAGS.into(), service.tags.join(",").into());
+        wanted.insert(ANNOTATION_TAGS.into(), service.tags_annotation().into());
     }
     if let Some(group) = &service.proxy_group {
         wanted.insert(ANNOTATION_PROXY_GROUP.into(), group.as_str().into());

@@ -48,12 +48,6 @@ pub enum Node<'a> {
     List(Vec<Node<'a>>),
 }
 
-impl<'a> Node<'a> {
-    pub fn view(&self) -> View<'_> {
-        View::of(self)
-    }
-}
-
 /// A place in an object: a JSON value, a node, or nothing (a key that is
 /// not there), so lookups chain like `value["a"]["b"]`.
 #[derive(Debug, Clone, Copy)]
@@ -339,15 +333,13 @@ mod tests {
     #[test]
     fn a_node_answers_as_its_json_does() {
         let (value, node) = tree();
-        super::agree(View::from(&value), node.view());
-        assert_eq!(node.view().to_value(), value);
+        let view = View::of(&node);
+        super::agree(View::from(&value), view);
+        assert_eq!(view.to_value(), value);
         assert_eq!(
-            serde_json::to_string(&node.view()).unwrap(),
+            serde_json::to_string(&view).unwrap(),
             serde_json::to_string(&value).unwrap()
         );
-        assert_eq!(
-            node.view().at(&["a", "b"]).index(2).get("c").as_str(),
-            Some("d")
-        );
+        assert_eq!(view.at(&["a", "b"]).index(2).get("c").as_str(), Some("d"));
     }
 }

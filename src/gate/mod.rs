@@ -75,18 +75,6 @@ impl Body {
         }
     }
 
-    /// The object as JSON to change in place; a planned object is built
-    /// as JSON first, and stays so.
-    pub fn value_mut(&mut self) -> &mut Value {
-        if let Body::Planned(planned) = self {
-            *self = Body::Json(planned.to_value());
-        }
-        match self {
-            Body::Json(value) => value,
-            Body::Planned(_) => unreachable!("built as JSON above"),
-        }
-    }
-
     /// Calls `read` with a view of the object.
     pub fn with_view<R>(&self, read: impl FnOnce(View<'_>) -> R) -> R {
         match self {

@@ -115,6 +115,12 @@ impl Service {
     pub fn key_path(&self) -> String {
         format!("services.{}", self.name)
     }
+
+    /// `tailscale.com/tags`: the tags joined by commas, without spaces (the
+    /// operator sends the items to the API untrimmed).
+    pub fn tags_annotation(&self) -> String {
+        self.tags.join(",")
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
