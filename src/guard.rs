@@ -49,26 +49,78 @@ pub const MAX_RENDER_NANOS: u64 = 3_000_000_000;
 static ARMED: AtomicBool = AtomicBool::new(false);
 static GROWTH: AtomicIsize = AtomicIsize::new(0);
 static ARMED_AT: AtomicU64 = AtomicU64::new(0);
-static TIME_MESSAGE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
-static TIME_LEN: AtomicUsize = AtomicUsize::new(0);
-static MEMORY_MESSAGE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
-static MEMORY_LEN: AtomicUsize = AtomicUsize::new(0);
-static SIGNAL_MESSAGE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
-static SIGNAL_LEN: AtomicUsize = AtomicUsize::new(0);
+/// What is rendering (a template and what it renders for), stored by
+/// `arm` for the message `trip` writes.
+static WHAT: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+static WHAT_LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// The three ways a render is stopped, each message written around the
+/// name of what was rendering.
+#[derive(Clone, Copy)]
+enum Stop {
+    Memory,
+    Time,
+    Signal,
+}
+
+/// Each stop's message before and after the name of what renders, made
+/// once (on the first `arm`, while allocating is fine) rather than for
+/// every render: a run renders once per service.
+static MESSAGES: std::sync::OnceLock<[(String, String); 3]> = std::sync::OnceLock::new();
+
+fn messages() -> &'static [(String, String); 3] {
+    MESSAGES.get_or_init(|| {
+        [
+            (
+                "error: ".to_string(),
+                format!(
+                    ": the template allocates more than {} MiB; stopped\n  hint: a template that grows a list or a string in a loop runs out of memory before it runs out of fuel; build the value once\n",
+                    MAX_RENDER_BYTES / (1024 * 1024)
+                ),
+            ),
+            (
+                "error: ".to_string(),
+                format!(
+                    ": the template runs longer than {} s; stopped\n  hint: look for a loop over a value that grows (a list added to itself), and build the value once\n",
+                    MAX_RENDER_NANOS / 1_000_000_000
+                ),
+            ),
+            (
+                "error: terminated while rendering ".to_string(),
+                "; nothing was printed\n".to_string(),
+            ),
+        ]
+    })
+}
 
 /// The process's allocator: mimalloc, watched while armed.
 pub struct Guard;
 
 #[cold]
-fn trip(message: &AtomicPtr<u8>, len: &AtomicUsize) -> ! {
-    let text = message.load(Ordering::SeqCst);
-    let len = len.load(Ordering::SeqCst);
-    // SAFETY: the message was leaked by `arm` and is never freed; write(2)
-    // and _exit(2) allocate nothing, which matters inside the allocator.
+fn trip(stop: Stop) -> ! {
+    let what = WHAT.load(Ordering::SeqCst);
+    let what_len = WHAT_LEN.load(Ordering::SeqCst);
+    // Made by `arm` before the watch was armed, so only read here.
+    let (before, after) = &messages()[stop as usize];
+    let what: &[u8] = if what.is_null() {
+        &[]
+    } else {
+        // SAFETY: `what` and its length were leaked by `arm` and are freed
+        // only by a later `arm`, which runs while disarmed.
+        unsafe { std::slice::from_raw_parts(what, what_len) }
+    };
+    let parts = [before.as_bytes(), what, after.as_bytes()].map(|part| libc::iovec {
+        iov_base: part.as_ptr() as *mut libc::c_void,
+        iov_len: part.len(),
+    });
+    // SAFETY: writev(2) and _exit(2) allocate nothing, which matters
+    // inside the allocator; the buffers outlive the call.
     unsafe {
-        if !text.is_null() {
-            libc::write(libc::STDERR_FILENO, text.cast(), len);
-        }
+        libc::writev(
+            libc::STDERR_FILENO,
+            parts.as_ptr(),
+            parts.len() as libc::c_int,
+        );
         libc::_exit(2);
     }
 }
@@ -89,13 +141,13 @@ fn now_ns() -> u64 {
 fn watch(bytes: usize) {
     let grown = GROWTH.fetch_add(bytes as isize, Ordering::Relaxed) + bytes as isize;
     if grown > MAX_RENDER_BYTES as isize {
-        trip(&MEMORY_MESSAGE, &MEMORY_LEN);
+        trip(Stop::Memory);
     }
     if signals::terminated() {
-        trip(&SIGNAL_MESSAGE, &SIGNAL_LEN);
+        trip(Stop::Signal);
     }
     if now_ns().saturating_sub(ARMED_AT.load(Ordering::Relaxed)) > MAX_RENDER_NANOS {
-        trip(&TIME_MESSAGE, &TIME_LEN);
+        trip(Stop::Time);
     }
 }
 
@@ -148,42 +200,20 @@ impl Drop for Armed {
     }
 }
 
-/// Stores a message for `trip`, freeing the one it replaces. Renders run
-/// one at a time and this runs while disarmed, so nobody reads the old one.
-fn leak(text: String, ptr: &AtomicPtr<u8>, len: &AtomicUsize) {
-    let text: &'static mut str = text.leak();
-    let old_len = len.swap(text.len(), Ordering::SeqCst);
-    let old = ptr.swap(text.as_mut_ptr(), Ordering::SeqCst);
+/// Arms the watch for one render of `what` (a template and what it
+/// renders for). The name is stored now, while allocating is fine, in
+/// place of the previous render's.
+pub fn arm(what: String) -> Armed {
+    messages();
+    let what: &'static mut str = what.leak();
+    let old_len = WHAT_LEN.swap(what.len(), Ordering::SeqCst);
+    let old = WHAT.swap(what.as_mut_ptr(), Ordering::SeqCst);
     if !old.is_null() {
-        // SAFETY: `old` and `old_len` came from a `String::leak` above.
+        // SAFETY: `old` and `old_len` came from a `String::leak` above;
+        // renders run one at a time and this runs while disarmed, so
+        // nobody reads the old name any more.
         drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(old, old_len)) });
     }
-}
-
-/// Arms the watch for one render of `what` (a template and what it
-/// renders for). The messages are prepared now, while allocating is fine.
-pub fn arm(what: &str) -> Armed {
-    leak(
-        format!(
-            "error: {what}: the template allocates more than {} MiB; stopped\n  hint: a template that grows a list or a string in a loop runs out of memory before it runs out of fuel; build the value once\n",
-            MAX_RENDER_BYTES / (1024 * 1024)
-        ),
-        &MEMORY_MESSAGE,
-        &MEMORY_LEN,
-    );
-    leak(
-        format!("error: terminated while rendering {what}; nothing was printed\n"),
-        &SIGNAL_MESSAGE,
-        &SIGNAL_LEN,
-    );
-    leak(
-        format!(
-            "error: {what}: the template runs longer than {} s; stopped\n  hint: look for a loop over a value that grows (a list added to itself), and build the value once\n",
-            MAX_RENDER_NANOS / 1_000_000_000
-        ),
-        &TIME_MESSAGE,
-        &TIME_LEN,
-    );
     ARMED_AT.store(now_ns(), Ordering::SeqCst);
     GROWTH.store(0, Ordering::SeqCst);
     ARMED.store(true, Ordering::SeqCst);

@@ -46,6 +46,10 @@ pub struct Templates {
     /// per run: their objects are built straight from the context
     /// (`direct`), without rendering text and reading it back.
     built_in: Vec<&'static str>,
+    /// Where each embedded name's template comes from, as messages show
+    /// it, decided once per run (looking for an override takes system
+    /// calls, and a run renders once per service).
+    origins: Vec<(&'static str, Arc<str>)>,
 }
 
 /// An object a template produced, and where it starts in the rendered
@@ -54,6 +58,17 @@ pub struct Templates {
 pub struct Rendered<T = Value> {
     pub object: T,
     pub location: Location,
+}
+
+/// The name a user would look for: the override's path in `user_dir`, or
+/// the default's.
+fn origin(user_dir: Option<&TemplateDir>, name: &str) -> Arc<str> {
+    if let Some(dir) = user_dir
+        && let Ok(Some(_)) = user_file(&dir.path, name)
+    {
+        return Arc::from(format!("{}/{name}", dir.shown.trim_end_matches('/')));
+    }
+    Arc::from(format!("templates/{name} (embedded)"))
 }
 
 fn embedded(name: &str) -> Option<&'static str> {
@@ -66,19 +81,20 @@ fn embedded(name: &str) -> Option<&'static str> {
 impl Templates {
     /// `user_dir` must already be resolved inside the repository.
     pub fn new(user_dir: Option<TemplateDir>) -> Templates {
-        let built_in = EMBEDDED
-            .iter()
-            .map(|(name, _)| *name)
-            .filter(|name| {
-                user_dir
-                    .as_ref()
-                    .is_none_or(|dir| !matches!(user_file(&dir.path, name), Ok(Some(_)) | Err(_)))
-            })
-            .collect();
+        let mut built_in = Vec::new();
+        let mut origins = Vec::new();
+        for (name, _) in EMBEDDED {
+            let found = user_dir.as_ref().map(|dir| user_file(&dir.path, name));
+            if !matches!(found, Some(Ok(Some(_)) | Err(_))) {
+                built_in.push(*name);
+            }
+            origins.push((*name, origin(user_dir.as_ref(), name)));
+        }
         Templates {
             env: std::sync::OnceLock::new(),
             user_dir,
             built_in,
+            origins,
         }
     }
 
@@ -129,12 +145,10 @@ impl Templates {
 
     /// The name a user would look for: the override's path or the default's.
     fn origin(&self, name: &str) -> Arc<str> {
-        if let Some(dir) = &self.user_dir
-            && let Ok(Some(_)) = user_file(&dir.path, name)
-        {
-            return Arc::from(format!("{}/{name}", dir.shown.trim_end_matches('/')));
+        match self.origins.iter().find(|(n, _)| *n == name) {
+            Some((_, origin)) => origin.clone(),
+            None => origin(self.user_dir.as_ref(), name),
         }
-        Arc::from(format!("templates/{name} (embedded)"))
     }
 
     fn error(&self, err: &minijinja::Error, template: &str, key_path: &str) -> Error {
@@ -212,7 +226,7 @@ impl Templates {
         // Templates from the repository render under the memory and
         // signal watch; the embedded ones are ours.
         let watch = self.user_dir.as_ref().map(|dir| {
-            guard::arm(&format!(
+            guard::arm(format!(
                 "{}/{name} (rendered for {key_path})",
                 dir.shown.trim_end_matches('/')
             ))
