@@ -239,3 +239,19 @@ fn reads_manifests_as_the_full_reader_does() {
         .join("---\n");
     agree(&flow, "flow.yaml");
 }
+
+/// A sequence at its key's indentation whose first `-` ends its line
+/// with spaces: the full reader places it past them (found by
+/// `never_reads_other_than_the_full_reader`, one random run in many).
+#[test]
+fn the_line_reader_places_a_sequence_whose_first_dash_ends_in_spaces_as_the_full_reader_does() {
+    for text in [
+        "a:\n- \n   q\n",
+        "a:\n-  \n   q\n",
+        "a:\n-\n   q\n",
+        "a:\n  b:\n  - \n    q\n",
+        "-a: # note\n- \n   [\"q\", 'r', {s: t}]\n",
+    ] {
+        assert_eq!(agrees(lines::parse, text), Ok(true), "{text:?}");
+    }
+}

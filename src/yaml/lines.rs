@@ -43,6 +43,8 @@ const SMALL_MAP: usize = 12;
 struct Reader<'a, 'f> {
     lines: Vec<Line<'a>>,
     pos: usize,
+    /// The whole text, which every line's body is a part of.
+    text: &'a str,
     file: &'f Arc<str>,
     depth: usize,
     /// The entries and items of the collections being read, nested ones
@@ -102,6 +104,7 @@ pub fn parse(text: &str, file: &Arc<str>) -> Option<Vec<Node>> {
         let mut reader = Reader {
             lines,
             pos: 0,
+            text,
             file,
             depth: 0,
             entries: Vec::new(),
@@ -168,6 +171,15 @@ fn indicator(b: u8) -> bool {
 }
 
 impl<'a> Reader<'a, '_> {
+    /// How many spaces follow `body`, a part of the text, on its line.
+    fn spaces_after(&self, body: &str) -> usize {
+        let end = body.as_ptr() as usize - self.text.as_ptr() as usize + body.len();
+        self.text.as_bytes()[end..]
+            .iter()
+            .take_while(|&&b| b == b' ')
+            .count()
+    }
+
     fn at(&self, line: u32, column: u32) -> Location {
         Location::new(self.file, u64::from(line), u64::from(column) + 1)
     }
@@ -228,11 +240,14 @@ impl<'a> Reader<'a, '_> {
         let items = self.items.drain(start..).collect();
         // The full reader places a sequence at its first `-`, except one
         // at its key's indentation, which it places just past the `-` and
-        // one space; other spacing there is left to it.
+        // one space, or past a `-` alone and the spaces after it; other
+        // spacing there is left to it.
         let location = if !indentless {
             self.at(first.number, first.indent)
         } else if first.body == "-" {
-            self.at(first.number, first.indent + 1)
+            // Past the spaces that end the line, which its body leaves out.
+            let spaces = self.spaces_after(first.body);
+            self.at(first.number, first.indent + 1 + u32::try_from(spaces).ok()?)
         } else if first.body.as_bytes().get(2).is_some_and(|&b| b != b' ') {
             self.at(first.number, first.indent + 2)
         } else {
