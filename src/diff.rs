@@ -96,7 +96,7 @@ fn sorted(value: &Value) -> Value {
 /// Removes what Argo CD would ignore: the pointers of every
 /// `ignoreDifferences` entry that names the object.
 fn mask(object: &mut Value, entries: &[ownership::IgnoreDifference]) {
-    let id = Identity::of(object);
+    let id = Identity::of(&*object);
     for entry in entries {
         let same = entry.group == id.group
             && entry.kind == id.kind

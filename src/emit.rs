@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use rustc_hash::FxHashMap;
 use serde_json::Value;
 
+use crate::tree::Tree;
 use crate::view::{Entries, Items, Node, View};
 
 /// How scalars the writer does not spell itself are spelled (serde-saphyr,
@@ -150,6 +151,16 @@ impl<'a> Writer<'a> {
             View::Json(Value::Array(_)) | View::Node(Node::List(_)) => self.out.push_str("[]"),
             View::Json(Value::Object(_)) | View::Node(Node::Map(_)) => self.out.push_str("{}"),
             View::Node(Node::Json(value)) => self.inline(View::Json(value)),
+            View::Tree(Tree::Null) => self.out.push_str("null"),
+            View::Tree(Tree::Bool(true)) => self.out.push_str("true"),
+            View::Tree(Tree::Bool(false)) => self.out.push_str("false"),
+            View::Tree(Tree::Number(n)) => {
+                self.unusual |= !(n.is_i64() || n.is_u64());
+                let _ = write!(self.out, "{n}");
+            }
+            View::Tree(Tree::Str(s)) => self.string(s),
+            View::Tree(Tree::List(_)) => self.out.push_str("[]"),
+            View::Tree(Tree::Map(_)) => self.out.push_str("{}"),
         }
     }
 

@@ -31,6 +31,7 @@ use crate::repo::Repo;
 use crate::report::Finding;
 use crate::report::Report;
 use crate::split;
+use crate::tree::Tree;
 use crate::upstream::{self, Object};
 use crate::values::{Mode, Source, Upstream, Values};
 use crate::yaml;
@@ -547,8 +548,12 @@ pub fn finish(request: &Request, mut items: Vec<Item>, values: &Values) -> Resul
     }
     for item in &mut items {
         // Planned objects are built in canonical order.
-        if let Body::Json(value) = &mut item.body {
-            *value = manifest::canonical(std::mem::take(value));
+        match &mut item.body {
+            Body::Json(value) => *value = manifest::canonical(std::mem::take(value)),
+            Body::Tree(tree) => {
+                *tree = manifest::canonical_tree(std::mem::replace(tree, Tree::Null));
+            }
+            Body::Planned(_) => {}
         }
     }
     patch::apply(&mut items, &values.patches)?;

@@ -41,6 +41,7 @@ pub mod revision;
 pub mod sandbox;
 pub mod signals;
 pub mod split;
+pub mod tree;
 pub mod upstream;
 pub mod values;
 pub mod view;

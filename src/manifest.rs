@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use compact_str::CompactString;
 use serde_json::{Map, Value};
 
+use crate::tree::Tree;
 pub use crate::view::get;
 use crate::view::{SCAN, View, get_in};
 
@@ -53,22 +54,20 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn of(object: &Value) -> Identity {
-        let text =
-            |v: Option<&Value>| CompactString::from(v.and_then(Value::as_str).unwrap_or_default());
-        let api_version = get(object, "apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+    pub fn of<'a>(object: impl Into<View<'a>>) -> Identity {
+        let object = object.into();
+        let text = |v: View| CompactString::from(v.as_str().unwrap_or_default());
+        let api_version = object.get("apiVersion").as_str().unwrap_or_default();
         let group = match api_version.split_once('/') {
             Some((group, _)) => group.into(),
             None => CompactString::default(),
         };
-        let metadata = get(object, "metadata");
+        let metadata = object.get("metadata");
         Identity {
             group,
-            kind: text(get(object, "kind")),
-            namespace: text(metadata.and_then(|m| get(m, "namespace"))),
-            name: text(metadata.and_then(|m| get(m, "name"))),
+            kind: text(object.get("kind")),
+            namespace: text(metadata.get("namespace")),
+            name: text(metadata.get("name")),
         }
     }
 
@@ -149,82 +148,159 @@ pub fn check<'a>(object: impl Into<View<'a>>) -> Result<(), String> {
     Ok(())
 }
 
-fn sort_string_map(value: Option<&mut Value>) {
-    if let Some(Value::Object(map)) = value
-        && map.values().all(Value::is_string)
-        && !map.keys().is_sorted()
-    {
-        map.sort_keys();
-    }
-}
+/// A map of an object, as the canonical layout rearranges it: JSON's, or
+/// a read-back template's ([`Tree`]). The layout itself is written once,
+/// in [`layout`].
+trait Fields: Sized {
+    fn keys(&self) -> impl Iterator<Item = &str>;
+    fn has(&self, key: &str) -> bool;
+    /// Moves the keys of `first` it has to the front, in that order; the
+    /// other keys keep theirs.
+    fn move_to_front(&mut self, first: &[&str]);
+    /// The map under `key`, when there is one.
+    fn map_mut(&mut self, key: &str) -> Option<&mut Self>;
+    /// Sorts the map under `key` by key, when it is a map of strings.
+    fn sort_strings(&mut self, key: &str);
 
-/// Whether the keys of `first` that `map` has already come first, in
-/// that order: then there is nothing to move (the built-in objects are
-/// built that way).
-fn in_front(map: &Map<String, Value>, first: &[&str]) -> bool {
-    let mut keys = map.keys();
-    let mut wanted = first.iter().filter(|key| get_in(map, key).is_some());
-    loop {
-        match (wanted.next(), keys.next()) {
-            (None, _) => return true,
-            (Some(want), Some(key)) if key == want => {}
-            _ => return false,
+    fn front(&mut self, first: &[&str]) {
+        // Whether the keys of `first` it has already come first, in that
+        // order: then there is nothing to move (the built-in objects are
+        // built that way).
+        let in_front = {
+            let mut keys = self.keys();
+            let mut wanted = first.iter().filter(|key| self.has(key));
+            loop {
+                match (wanted.next(), keys.next()) {
+                    (None, _) => break true,
+                    (Some(want), Some(key)) if key == *want => {}
+                    _ => break false,
+                }
+            }
+        };
+        if !in_front {
+            self.move_to_front(first);
         }
     }
 }
 
-fn front(map: &mut Map<String, Value>, first: &[&str]) {
-    if in_front(map, first) {
-        return;
+impl Fields for Map<String, Value> {
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        Map::keys(self).map(String::as_str)
     }
-    // `shift_remove`: the other keys keep their order (`remove` would
-    // move the last key into the gap).
-    let mut ordered = Map::with_capacity(map.len());
-    for key in first {
-        if let Some(v) = map.shift_remove(*key) {
-            ordered.insert((*key).to_string(), v);
+
+    fn has(&self, key: &str) -> bool {
+        get_in(self, key).is_some()
+    }
+
+    fn move_to_front(&mut self, first: &[&str]) {
+        // `shift_remove`: the other keys keep their order (`remove` would
+        // move the last key into the gap).
+        let mut ordered = Map::with_capacity(self.len());
+        for key in first {
+            if let Some(v) = self.shift_remove(*key) {
+                ordered.insert((*key).to_string(), v);
+            }
+        }
+        ordered.append(self);
+        *self = ordered;
+    }
+
+    fn map_mut(&mut self, key: &str) -> Option<&mut Self> {
+        let value = if self.len() <= SCAN {
+            self.iter_mut().find_map(|(k, v)| (k == key).then_some(v))
+        } else {
+            self.get_mut(key)
+        };
+        value?.as_object_mut()
+    }
+
+    fn sort_strings(&mut self, key: &str) {
+        if let Some(map) = self.map_mut(key)
+            && map.values().all(Value::is_string)
+            && !map.keys().is_sorted()
+        {
+            map.sort_keys();
         }
     }
-    ordered.append(map);
-    *map = ordered;
+}
+
+impl Fields for Vec<(CompactString, Tree)> {
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        self.iter().map(|(k, _)| k.as_str())
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.iter().any(|(k, _)| k == key)
+    }
+
+    fn move_to_front(&mut self, first: &[&str]) {
+        let mut ordered = Vec::with_capacity(self.len());
+        for key in first {
+            if let Some(at) = self.iter().position(|(k, _)| k == *key) {
+                ordered.push(self.remove(at));
+            }
+        }
+        ordered.append(self);
+        *self = ordered;
+    }
+
+    fn map_mut(&mut self, key: &str) -> Option<&mut Self> {
+        match self.iter_mut().find(|(k, _)| k == key) {
+            Some((_, Tree::Map(entries))) => Some(entries),
+            _ => None,
+        }
+    }
+
+    fn sort_strings(&mut self, key: &str) {
+        if let Some(map) = self.map_mut(key)
+            && map.iter().all(|(_, v)| matches!(v, Tree::Str(_)))
+            && !map.iter().map(|(k, _)| k).is_sorted()
+        {
+            // Keys are unique, so a stable sort is the only order.
+            map.sort_by(|(a, _), (b, _)| a.cmp(b));
+        }
+    }
 }
 
 /// The canonical layout: `apiVersion, kind, metadata` first, `name,
 /// namespace, labels, annotations` first in metadata, and label,
 /// annotation and selector maps sorted. Other keys keep their order, so
 /// objects from a chart stay recognisable.
-pub fn canonical(mut object: Value) -> Value {
-    let Some(map) = object.as_object_mut() else {
-        return object;
-    };
-    front(map, &["apiVersion", "kind", "metadata"]);
-    if let Some(Value::Object(metadata)) = get_mut(map, "metadata") {
-        front(metadata, &["name", "namespace", "labels", "annotations"]);
-        sort_string_map(get_mut(metadata, "labels"));
-        sort_string_map(get_mut(metadata, "annotations"));
+fn layout(map: &mut impl Fields) {
+    map.front(&["apiVersion", "kind", "metadata"]);
+    if let Some(metadata) = map.map_mut("metadata") {
+        metadata.front(&["name", "namespace", "labels", "annotations"]);
+        metadata.sort_strings("labels");
+        metadata.sort_strings("annotations");
     }
-    if let Some(Value::Object(spec)) = get_mut(map, "spec") {
-        if let Some(Value::Object(selector)) = get_mut(spec, "selector") {
-            sort_string_map(get_mut(selector, "matchLabels"));
+    if let Some(spec) = map.map_mut("spec") {
+        if let Some(selector) = spec.map_mut("selector") {
+            selector.sort_strings("matchLabels");
         }
-        sort_string_map(get_mut(spec, "selector"));
-        if let Some(Value::Object(template)) = get_mut(spec, "template")
-            && let Some(Value::Object(metadata)) = get_mut(template, "metadata")
+        spec.sort_strings("selector");
+        if let Some(template) = spec.map_mut("template")
+            && let Some(metadata) = template.map_mut("metadata")
         {
-            sort_string_map(get_mut(metadata, "labels"));
-            sort_string_map(get_mut(metadata, "annotations"));
+            metadata.sort_strings("labels");
+            metadata.sort_strings("annotations");
         }
+    }
+}
+
+/// An object in the canonical layout ([`layout`]).
+pub fn canonical(mut object: Value) -> Value {
+    if let Some(map) = object.as_object_mut() {
+        layout(map);
     }
     object
 }
 
-/// [`get_in`], for changing the value.
-fn get_mut<'a>(map: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
-    if map.len() <= SCAN {
-        map.iter_mut().find_map(|(k, v)| (k == key).then_some(v))
-    } else {
-        map.get_mut(key)
+/// A read-back object in the canonical layout ([`layout`]).
+pub fn canonical_tree(mut object: Tree) -> Tree {
+    if let Tree::Map(entries) = &mut object {
+        layout(entries);
     }
+    object
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use crate::location::Location;
 use crate::manifest;
 use crate::overrides::TemplateDir;
 use crate::overrides::user_file;
+use crate::view::View;
 use crate::yaml::{self, MAX_INPUT_BYTES};
 
 /// The defaults, compiled in so the binary works without the repository.
@@ -176,14 +177,24 @@ impl Templates {
     /// Renders one exposure into the objects it describes. A built-in
     /// template nothing overrides is not rendered as text: its object is
     /// written from the plan as the template lays it out (the property test
-    /// `direct_objects_equal_rendered_ones` holds the two together).
+    /// `direct_objects_equal_rendered_ones` holds the two together). An
+    /// override that renders one JSON object, as the built-ins are written
+    /// to, is read back as a [`Tree`].
     pub fn render(&self, exposure: &Exposure) -> Result<Vec<Rendered<Body>>> {
         let name = exposure.template;
         if !(self.built_in.contains(&name) && crate::direct::has_layout(name)) {
             let tags = exposure.service().tags_annotation();
-            let rendered =
-                self.render_text(name, &exposure.context(&tags), &exposure.key_path())?;
-            return Ok(rendered
+            let key_path = exposure.key_path();
+            let (text, shown) = self.render_string(name, &exposure.context(&tags), &key_path)?;
+            if let Some(tree) = yaml::parse_json_tree(&text, &shown) {
+                let tree = tree.map_err(not_yaml)?;
+                checked(View::Tree(&tree), Location::start_of(&shown))?;
+                return Ok(vec![Rendered {
+                    object: Body::Tree(tree),
+                    location: Location::start_of(&shown),
+                }]);
+            }
+            return Ok(read_back(&text, &shown)?
                 .into_iter()
                 .map(|r| Rendered {
                     object: Body::Json(r.object),
@@ -215,14 +226,25 @@ impl Templates {
     }
 
     /// Renders template `name` as text through minijinja and reads the text
-    /// back: the path of every override, and the contract of the built-in
-    /// templates.
+    /// back as JSON: the contract of the built-in templates.
     pub fn render_text(
         &self,
         name: &str,
         context: &impl serde::Serialize,
         key_path: &str,
     ) -> Result<Vec<Rendered>> {
+        let (text, shown) = self.render_string(name, context, key_path)?;
+        read_back(&text, &shown)
+    }
+
+    /// Renders template `name` as text, with the name messages give the
+    /// text.
+    fn render_string(
+        &self,
+        name: &str,
+        context: &impl serde::Serialize,
+        key_path: &str,
+    ) -> Result<(String, Arc<str>)> {
         // Templates from the repository render under the memory and
         // signal watch; the embedded ones are ours.
         let watch = self.user_dir.as_ref().map(|dir| {
@@ -249,27 +271,40 @@ impl Templates {
             .at(Location::start_of(&shown))
             .hint("a template lays out one object per service; look for a loop that repeats text"));
         }
-        let docs = yaml::parse_manifests(&text, &shown).map_err(|e| {
-            Error {
-                kind: ErrorKind::Template,
-                ..e
-            }
-            .hint("the template rendered text that is not YAML; build whole values inside {{ }} instead of gluing text to them")
-        })?;
-        docs.into_iter()
-            .map(|doc| {
-                manifest::check(&doc.value).map_err(|why| {
-                    Error::new(ErrorKind::Template, why)
-                        .at(doc.location.clone())
-                        .hint("a template renders only Kubernetes objects, and never fields the operator owns")
-                })?;
-                Ok(Rendered {
-                    object: doc.value,
-                    location: doc.location,
-                })
-            })
-            .collect()
+        Ok((text, shown))
     }
+}
+
+/// A rendered text's objects as JSON, each checked.
+fn read_back(text: &str, shown: &Arc<str>) -> Result<Vec<Rendered>> {
+    let docs = yaml::parse_manifests(text, shown).map_err(not_yaml)?;
+    docs.into_iter()
+        .map(|doc| {
+            checked(View::Json(&doc.value), doc.location.clone())?;
+            Ok(Rendered {
+                object: doc.value,
+                location: doc.location,
+            })
+        })
+        .collect()
+}
+
+/// A reading error of a rendered text, as a template's error.
+fn not_yaml(e: Error) -> Error {
+    Error {
+        kind: ErrorKind::Template,
+        ..e
+    }
+    .hint("the template rendered text that is not YAML; build whole values inside {{ }} instead of gluing text to them")
+}
+
+/// `object`, rendered at `location`, if the plugin may emit it.
+fn checked(object: View, location: Location) -> Result<()> {
+    manifest::check(object).map_err(|why| {
+        Error::new(ErrorKind::Template, why)
+            .at(location)
+            .hint("a template renders only Kubernetes objects, and never fields the operator owns")
+    })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::direct::Planned;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::location::Location;
 use crate::manifest::Identity;
+use crate::tree::Tree;
 use crate::values::{Service, Values};
 use crate::view::View;
 
@@ -44,12 +45,14 @@ pub struct Touch {
     pub location: Location,
 }
 
-/// An object of the stream: JSON (read, rendered as text, or patched), or
-/// a built-in object still held as its plan, which is checked and printed
-/// without being built as JSON.
+/// An object of the stream: JSON (read, or patched), an override
+/// template's output read back as a [`Tree`], or a built-in object still
+/// held as its plan, which is checked and printed without being built as
+/// JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
     Json(Value),
+    Tree(Tree),
     Planned(Planned),
 }
 
@@ -63,6 +66,7 @@ impl Body {
     pub fn identity(&self) -> Identity {
         match self {
             Body::Json(value) => Identity::of(value),
+            Body::Tree(tree) => Identity::of(tree),
             Body::Planned(planned) => planned.identity(),
         }
     }
@@ -71,6 +75,7 @@ impl Body {
     pub fn into_value(self) -> Value {
         match self {
             Body::Json(value) => value,
+            Body::Tree(tree) => tree.to_value(),
             Body::Planned(planned) => planned.to_value(),
         }
     }
@@ -79,6 +84,7 @@ impl Body {
     pub fn with_view<R>(&self, read: impl FnOnce(View<'_>) -> R) -> R {
         match self {
             Body::Json(value) => read(View::Json(value)),
+            Body::Tree(tree) => read(View::Tree(tree)),
             Body::Planned(planned) => read(View::of(&planned.node())),
         }
     }

@@ -107,8 +107,8 @@ struct Exposure {
 
 struct Context<'a> {
     items: &'a [Item],
-    /// What each JSON item holds, as the rules read it; `Missing` for a
-    /// planned one, which is read through a tree built when its turn
+    /// What each JSON or read-back item holds, as the rules read it;
+    /// `Missing` for a planned one, which is read through a tree built when its turn
     /// comes ([`Context::with_view`]) and never kept: planned objects are
     /// Services and Ingresses, never workloads, so no other object's rule
     /// looks into them but for a backend's selector.
@@ -138,6 +138,7 @@ impl<'a> Context<'a> {
             .iter()
             .map(|item| match &item.body {
                 Body::Json(value) => View::Json(value),
+                Body::Tree(tree) => View::Tree(tree),
                 Body::Planned(_) => View::Missing,
             })
             .collect();
@@ -145,7 +146,7 @@ impl<'a> Context<'a> {
         let mut workloads_by_namespace = Vec::new();
         for (i, (item, &object)) in items.iter().zip(&json).enumerate() {
             let (kind, api_version, name) = match &item.body {
-                Body::Json(_) => (
+                Body::Json(_) | Body::Tree(_) => (
                     object.get("kind").as_str(),
                     object.get("apiVersion").as_str(),
                     object.at(&["metadata", "name"]).as_str(),

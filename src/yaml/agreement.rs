@@ -240,6 +240,141 @@ fn reads_manifests_as_the_full_reader_does() {
     agree(&flow, "flow.yaml");
 }
 
+/// A JSON text as a template may render it: maps may repeat a key.
+#[derive(Debug, Clone)]
+enum Json {
+    Leaf(Value),
+    List(Vec<Json>),
+    Map(Vec<(String, Json)>),
+}
+
+impl Json {
+    fn write(&self, out: &mut String) {
+        match self {
+            Json::Leaf(value) => out.push_str(&serde_json::to_string(value).unwrap()),
+            Json::List(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    item.write(out);
+                }
+                out.push(']');
+            }
+            Json::Map(entries) => {
+                out.push_str("{\n");
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(",\n");
+                    }
+                    out.push_str(&serde_json::to_string(key).unwrap());
+                    out.push_str(": ");
+                    value.write(out);
+                }
+                out.push_str("\n}");
+            }
+        }
+    }
+}
+
+fn json_text() -> impl Strategy<Value = String> {
+    let key = prop_oneof![
+        3 => word(),
+        1 => proptest::sample::select(&["a", "b", "labels", "name", "apiVersion", "kind", "metadata", "spec", "selector"][..])
+            .prop_map(str::to_string),
+        1 => "\\PC{0,6}",
+    ];
+    let leaf = prop_oneof![
+        4 => prop_oneof![word(), "\\PC{0,8}", Just("tab\tline\nsep\u{2028}\"q\"\\".to_string())]
+            .prop_map(Value::from),
+        1 => any::<i64>().prop_map(Value::from),
+        1 => any::<u64>().prop_map(Value::from),
+        1 => any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        1 => any::<bool>().prop_map(Value::from),
+        1 => Just(Value::Null),
+    ];
+    let tree = leaf
+        .prop_map(Json::Leaf)
+        .prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Json::List),
+                proptest::collection::vec((key.clone(), inner), 0..6).prop_map(Json::Map),
+            ]
+        });
+    (
+        proptest::collection::vec((word(), tree), 0..6),
+        "[ \n]{0,2}",
+    )
+        .prop_map(|(entries, space)| {
+            let mut text = space;
+            Json::Map(entries).write(&mut text);
+            text.push('\n');
+            text
+        })
+}
+
+/// A template's JSON read back as a tree answers as the same text read
+/// as JSON does: every question down the tree, the canonical layout and
+/// the YAML written from it; and what the JSON reading refuses (a
+/// repeated key), the tree reading refuses with the same error.
+fn tree_agrees(text: &str) -> Result<(), TestCaseError> {
+    use crate::manifest::{canonical, canonical_tree};
+    use crate::view::View;
+    let tree = super::parse_json_tree(text, &file())
+        .ok_or_else(|| TestCaseError::fail(format!("not read as a tree: {text}")))?;
+    match (tree, parse_manifests(text, &file())) {
+        (Ok(tree), Ok(docs)) => {
+            prop_assert_eq!(docs.len(), 1);
+            let value = &docs[0].value;
+            crate::view::agree(View::Tree(&tree), View::Json(value));
+            prop_assert_eq!(
+                super::emit_each([View::Tree(&tree)], |w, v| w.document(v)),
+                emit(value)
+            );
+            let tree = canonical_tree(tree);
+            let value = canonical(value.clone());
+            crate::view::agree(View::Tree(&tree), View::Json(&value));
+        }
+        (Err(a), Err(b)) => prop_assert_eq!(a, b),
+        (a, b) => prop_assert!(false, "{a:?} against {b:?}\n{text}"),
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn reads_json_as_a_tree_as_it_reads_it_as_json(text in json_text()) {
+        tree_agrees(&text)?;
+    }
+}
+
+/// What random texts reach rarely: a map past the size where a repeated
+/// key is looked up in a set, and nesting past the depth budget.
+#[test]
+fn reads_large_maps_and_deep_nesting_as_a_tree_as_it_reads_them_as_json() {
+    let keys = |n: usize| (0..n).map(|i| format!("\"k{i}\": {i}")).collect::<Vec<_>>();
+    let mut entries = keys(40);
+    tree_agrees(&format!("{{{}}}", entries.join(", "))).unwrap();
+    entries.push("\"k17\": 0".to_string());
+    tree_agrees(&format!("{{{}}}", entries.join(", "))).unwrap();
+    entries.insert(3, "\"k2\": 0".to_string());
+    tree_agrees(&format!("{{{}}}", entries.join(", "))).unwrap();
+    for depth in [63, 64, 65, 100] {
+        let text = format!("{{\"a\": {}1{}}}", "[".repeat(depth), "]".repeat(depth));
+        tree_agrees(&text).unwrap();
+    }
+    // Past the budget, both readings refuse (`tree_agrees` held them
+    // together above); the tree reading does not leave it to YAML.
+    let deep = format!("{{\"a\": {}1{}}}", "[".repeat(65), "]".repeat(65));
+    assert!(matches!(
+        super::parse_json_tree(&deep, &file()),
+        Some(Err(_))
+    ));
+}
+
 /// A sequence at its key's indentation whose first `-` ends its line
 /// with spaces: the full reader places it past them (found by
 /// `never_reads_other_than_the_full_reader`, one random run in many).

@@ -26,6 +26,7 @@ use serde_saphyr::Spanned;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::location::Location;
+use crate::tree::Tree;
 
 /// Largest YAML text accepted from one source; larger inputs are refused
 /// before parsing so that they cannot exhaust memory.
@@ -422,7 +423,11 @@ fn check_depth(value: &Value, file: &Arc<str>) -> Result<()> {
             _ => 0,
         }
     }
-    if depth(value) > MAX_DEPTH {
+    refuse_depth(depth(value), file)
+}
+
+fn refuse_depth(depth: usize, file: &Arc<str>) -> Result<()> {
+    if depth > MAX_DEPTH {
         return Err(Error::new(
             ErrorKind::Syntax,
             format!("input refused: nesting deeper than {MAX_DEPTH} levels"),
@@ -483,9 +488,8 @@ impl<'de> Deserialize<'de> for Unique {
                             entry.insert(value);
                         }
                         serde_json::map::Entry::Occupied(entry) => {
-                            return Err(serde::de::Error::custom(format!(
-                                "duplicate mapping key: {}",
-                                entry.key()
+                            return Err(serde::de::Error::custom(crate::tree::duplicate_key(
+                                entry.key(),
                             )));
                         }
                     }
@@ -518,14 +522,35 @@ fn parse_json_object(text: &str, file: &Arc<str>) -> Option<Result<Document>> {
         })),
         // A duplicate key is an error in either reading; anything else
         // may still be YAML (a flow mapping, a second document).
-        Err(e) if e.to_string().starts_with("duplicate mapping key") => {
-            Some(Err(Error::new(ErrorKind::Syntax, e.to_string())
-                .at(Location::new(file, e.line() as u64, e.column() as u64))
-                .hint(
-                    "keep one of the two; other YAML readers would silently take the last",
-                )))
-        }
-        Err(_) => None,
+        Err(e) => duplicate_key(&e, file).map(Err),
+    }
+}
+
+/// A JSON reader's error for a repeated key, as the error every reading
+/// gives; `None` for other errors, after which the text may still be YAML
+/// (a flow mapping, a second document).
+fn duplicate_key(e: &serde_json::Error, file: &Arc<str>) -> Option<Error> {
+    e.to_string().starts_with("duplicate mapping key").then(|| {
+        Error::new(ErrorKind::Syntax, e.to_string())
+            .at(Location::new(file, e.line() as u64, e.column() as u64))
+            .hint("keep one of the two; other YAML readers would silently take the last")
+    })
+}
+
+/// A stream that is one JSON object (what templates are written to
+/// render) read as a [`Tree`], as [`parse_manifests`] would read it as
+/// JSON: `None` when the text is not one JSON object, so the caller reads
+/// it with [`parse_yaml_manifests`] instead.
+pub fn parse_json_tree(text: &str, file: &Arc<str>) -> Option<Result<Tree>> {
+    if let Err(e) = check_size(text, file) {
+        return Some(Err(e));
+    }
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    match with_parser_stack(|| Tree::from_json(text)) {
+        Ok(tree) => Some(refuse_depth(tree.depth(), file).map(|()| tree)),
+        Err(e) => duplicate_key(&e, file).map(Err),
     }
 }
 
@@ -540,6 +565,12 @@ pub fn parse_manifests(text: &str, file: &Arc<str>) -> Result<Vec<Document>> {
         check_depth(&document.value, file)?;
         return Ok(vec![document]);
     }
+    parse_yaml_manifests(text, file)
+}
+
+/// [`parse_manifests`] for a text that is not one JSON object.
+pub fn parse_yaml_manifests(text: &str, file: &Arc<str>) -> Result<Vec<Document>> {
+    check_size(text, file)?;
     // The line reader, then the event reader, for what they are certain
     // of; their nodes are the full reader's (their tests say so), and so
     // are the objects built from them (`reads_manifests_as_the_full_reader_does`).

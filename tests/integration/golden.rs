@@ -51,3 +51,55 @@ fn golden_outputs_are_valid_manifest_streams() {
         }
     }
 }
+
+/// The built-in templates given as overrides (the repository's own
+/// `templates/`, so rendered through minijinja and read back instead of
+/// written from the plan) print every golden case byte for byte, as YAML
+/// and as JSON: the two paths cannot drift apart.
+#[test]
+fn golden_cases_render_the_same_through_the_templates_as_overrides() {
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for dir in cases("cases") {
+        let args = case_args(&dir);
+        if !crate::support::runnable(&dir)
+            || args.first().map(String::as_str) != Some("generate")
+            || args
+                .iter()
+                .any(|a| a == "--templates" || a == "-o" || a.starts_with("--output"))
+        {
+            continue;
+        }
+        let templates = ["--templates".to_string(), "../../../templates".to_string()];
+        let through = run_in(&dir, &[&args[..], &templates[..]].concat(), &[], None);
+        if through.code != 0 {
+            failures.push(format!(
+                "{}: exit {}\n{}",
+                dir.display(),
+                through.code,
+                through.stderr
+            ));
+            continue;
+        }
+        failures.extend(compare(&dir.join("expected.yaml"), &through.stdout));
+        let json = ["-o".to_string(), "json".to_string()];
+        let built_in = run_in(&dir, &[&args[..], &json[..]].concat(), &[], None);
+        let through = run_in(
+            &dir,
+            &[&args[..], &json[..], &templates[..]].concat(),
+            &[],
+            None,
+        );
+        if (built_in.code, &built_in.stdout) != (0, &through.stdout) {
+            failures.push(format!(
+                "{}: -o json differs through the overrides\n{}\n{}",
+                dir.display(),
+                built_in.stdout,
+                through.stdout
+            ));
+        }
+        compared += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(compared > 10, "{compared} cases compared");
+}
