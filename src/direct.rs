@@ -12,6 +12,8 @@
 
 use std::sync::Arc;
 
+use compact_str::CompactString;
+
 use serde_json::Value;
 
 use crate::backend::Backing;
@@ -36,10 +38,11 @@ pub struct Planned {
     /// The backend's pods and ports, for a direct Service; `None` for an
     /// Ingress.
     backing: Option<Arc<Backing>>,
-    /// `metadata.name`.
-    name: String,
+    /// `metadata.name`. Both strings are kept inline when short (most
+    /// are): a stream holds one planned object per service.
+    name: CompactString,
     /// `Service::tags_annotation`, which the tree borrows.
-    tags: String,
+    tags: CompactString,
 }
 
 impl Planned {
@@ -52,8 +55,8 @@ impl Planned {
         Planned {
             service: Arc::clone(service),
             backing,
-            name: exposure.object_name(),
-            tags: service.tags_annotation(),
+            name: exposure.object_name().into(),
+            tags: service.tags_annotation().into(),
         }
     }
 
@@ -84,7 +87,7 @@ impl Planned {
             group: group.into(),
             kind: self.kind().into(),
             namespace: self.service.namespace.as_str().into(),
-            name: self.name.as_str().into(),
+            name: self.name.clone(),
         }
     }
 

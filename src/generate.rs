@@ -572,6 +572,9 @@ pub fn finish(request: &Request, mut items: Vec<Item>, values: &Values) -> Resul
         .iter()
         .map(|&i| slots[i].take().expect("each index once"))
         .unzip();
+    // Emptied, but as large as the stream (two megabytes at 10,000
+    // services): freed before the gate, not after it.
+    drop((slots, order));
     if let Some(at) = ids.windows(2).position(|w| w[0] == w[1]) {
         let (first, second) = (&items[at], &items[at + 1]);
         let place = |item: &Item| gate::cause(item, values, &[]).location;
