@@ -149,7 +149,9 @@ fn watch(bytes: usize) {
     // The clock is read on every 64th allocation: a render allocates
     // thousands of times a millisecond, and a clock reading costs more
     // than the rest of the watch.
-    if WATCHED.fetch_add(1, Ordering::Relaxed) % CLOCK_EVERY == 0
+    if WATCHED
+        .fetch_add(1, Ordering::Relaxed)
+        .is_multiple_of(CLOCK_EVERY)
         && now_ns().saturating_sub(ARMED_AT.load(Ordering::Relaxed)) > MAX_RENDER_NANOS
     {
         trip(Stop::Time);
