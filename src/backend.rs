@@ -8,7 +8,7 @@
 //! it: a hand-written selector that replaced the chart's is exactly how the
 //! story's `-ts-lb` reached the auth pods on a port nobody listened on.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
@@ -19,6 +19,7 @@ use crate::claims::{
 };
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, ErrorKind, Result};
+use crate::labels::Labels;
 use crate::manifest::Identity;
 use crate::overrides::TemplateDir;
 use crate::preset;
@@ -30,7 +31,7 @@ use crate::values::{PortRef, Service};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backing {
     /// Shared with the values' selector when it came from there.
-    pub selector: Arc<BTreeMap<String, String>>,
+    pub selector: Arc<Labels>,
     /// `ipFamilies` and `ipFamilyPolicy` of the backend Service, when set.
     pub ip: Map<String, Value>,
     /// One entry per requested backend port, in the order asked for.
@@ -117,7 +118,7 @@ fn port_key(service: &Service, index: usize) -> String {
 
 fn backing_from_ports(
     service: &Service,
-    selector: BTreeMap<String, String>,
+    selector: Labels,
     ports: &[Value],
     origin: &str,
 ) -> Result<Backing> {
@@ -161,13 +162,13 @@ fn backing_from_ports(
     })
 }
 
-fn shown(selector: &BTreeMap<String, String>) -> String {
+fn shown(selector: &Labels) -> String {
     json!(selector).to_string()
 }
 
 /// Whether `narrow` carries every label of `wide` with the same value, so
 /// it selects a subset of `wide`'s pods whatever the pods are.
-fn label_superset(narrow: &BTreeMap<String, String>, wide: &BTreeMap<String, String>) -> bool {
+fn label_superset(narrow: &Labels, wide: &Labels) -> bool {
     wide.iter().all(|(k, v)| narrow.get(k) == Some(v))
 }
 
@@ -216,11 +217,7 @@ const SELECTOR_HINT: &str = "remove selector to use the backend Service's own, o
 const TARGET_PORT_HINT: &str = "remove targetPort: the plugin takes it from the backend Service, which knows where its pods listen";
 
 /// The workloads `selector` reaches in the service's namespace.
-fn reached<'a>(
-    upstream: &'a [Object],
-    service: &Service,
-    selector: &BTreeMap<String, String>,
-) -> Vec<&'a Object> {
+fn reached<'a>(upstream: &'a [Object], service: &Service, selector: &Labels) -> Vec<&'a Object> {
     matching_workloads(
         upstream.iter().map(|o| &o.value),
         &service.namespace,
@@ -417,7 +414,7 @@ fn from_preset(service: &Service, name: &str, presets: Option<&TemplateDir>) -> 
     )
 }
 
-fn from_values(service: &Service, selector: &Arc<BTreeMap<String, String>>) -> Result<Backing> {
+fn from_values(service: &Service, selector: &Arc<Labels>) -> Result<Backing> {
     let several = service.backend.ports.len() > 1;
     let ports = service
         .backend
@@ -618,7 +615,7 @@ pub fn check_ingress(service: &Service, upstream: &[Object]) -> Result<()> {
             .cloned()
             .unwrap_or_default();
         let origin = format!("{} ({})", Identity::of(&object.value), object.location);
-        backing_from_ports(service, BTreeMap::new(), &ports, &origin)?;
+        backing_from_ports(service, Labels::default(), &ports, &origin)?;
     }
     Ok(())
 }

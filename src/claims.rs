@@ -6,10 +6,11 @@
 //! and the gate (what the final stream claims). Objects are plain JSON
 //! values, as in kube-rs' object model, so nothing here needs a cluster.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use crate::labels::Labels;
 use crate::manifest::at;
 use crate::view::View;
 
@@ -207,7 +208,7 @@ fn pod_labels(workload: View<'_>) -> Option<View<'_>> {
 }
 
 /// A map of strings (a selector, labels), or `None` when it is not one.
-pub fn string_map<'a>(value: impl Into<View<'a>>) -> Option<BTreeMap<String, String>> {
+pub fn string_map<'a>(value: impl Into<View<'a>>) -> Option<Labels> {
     let value = value.into();
     if !value.is_map() {
         return None;
@@ -251,7 +252,7 @@ pub fn is_hook<'a>(object: impl Into<View<'a>>) -> bool {
 }
 
 /// Whether the pods of `workload` carry every label of `selector`.
-pub fn selects<'a>(workload: impl Into<View<'a>>, selector: &BTreeMap<String, String>) -> bool {
+pub fn selects<'a>(workload: impl Into<View<'a>>, selector: &Labels) -> bool {
     pod_labels(workload.into()).is_some_and(|labels| {
         selector
             .iter()
@@ -265,7 +266,7 @@ pub fn selects<'a>(workload: impl Into<View<'a>>, selector: &BTreeMap<String, St
 pub fn matching_workloads<'a, V: Into<View<'a>>>(
     objects: impl IntoIterator<Item = V>,
     namespace: &str,
-    selector: &BTreeMap<String, String>,
+    selector: &Labels,
 ) -> Vec<usize> {
     if selector.is_empty() {
         return Vec::new();
@@ -415,9 +416,9 @@ mod tests {
             json!({"kind": "Deployment", "metadata": {"name": "p", "namespace": "t"}, "spec": {"template": {"metadata": {"labels": {"app": "x", "app.kubernetes.io/component": "proxy"}}, "spec": {"containers": [{"ports": [{"name": "tls", "containerPort": 3080}]}]}}}}),
             json!({"kind": "Deployment", "metadata": {"name": "a", "namespace": "other"}, "spec": {"template": {"metadata": {"labels": {"app": "x"}}}}}),
         ];
-        let selector = BTreeMap::from([("app".to_string(), "x".to_string())]);
+        let selector = Labels::from_iter([("app", "x")]);
         assert_eq!(matching_workloads(&objects, "t", &selector), [0]);
-        assert!(matching_workloads(&objects, "t", &BTreeMap::new()).is_empty());
+        assert!(matching_workloads(&objects, "t", &Labels::default()).is_empty());
         assert_eq!(component(&objects[0]), "proxy");
         let ports = container_ports(&objects[0]);
         assert!(target_declared(&json!("tls"), &ports));

@@ -156,7 +156,7 @@ fn direct_spec(backing: &Backing) -> Vec<(&str, Node<'_>)> {
     let selector = backing
         .selector
         .iter()
-        .map(|(k, v)| (k.as_str(), Node::Str(v)))
+        .map(|(k, v)| (k, Node::Str(v)))
         .collect();
     spec.push(("selector", Node::Map(selector)));
     let ports = backing

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::backend::Backing;
 use crate::error::{Error, ErrorKind, Result};
+use crate::labels::Labels;
 use crate::values::{Mode, PortRef, Service, Values};
 
 pub use crate::claims::{
@@ -190,7 +191,7 @@ struct DirectContext<'a> {
     labels: Pairs<'a>,
     annotations: Pairs<'a>,
     load_balancer_class: &'static str,
-    selector: &'a BTreeMap<String, String>,
+    selector: &'a Labels,
     ports: Vec<PortContext<'a>>,
     ip_families: Option<&'a Value>,
     ip_family_policy: Option<&'a Value>,
@@ -347,7 +348,7 @@ mod tests {
             release: None,
         });
         let backing = Arc::new(Backing {
-            selector: Arc::new(BTreeMap::from([("app".into(), "web".into())])),
+            selector: Arc::new(Labels::from_iter([("app", "web")])),
             ip: serde_json::Map::from_iter([("ipFamilies".to_string(), json!(["IPv4"]))]),
             ports: vec![BackingPort {
                 name: None,

@@ -27,6 +27,7 @@ pub mod glob;
 pub mod guard;
 pub mod helm;
 pub mod kustomize;
+pub mod labels;
 pub mod location;
 pub mod manifest;
 pub mod names;

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::labels::Labels;
 use crate::location::Location;
 use crate::overrides::{TemplateDir, user_file};
 use crate::yaml;
@@ -37,7 +38,7 @@ struct PresetFile {
 /// A preset for one release: its selector and the backend Service's ports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preset {
-    pub selector: BTreeMap<String, String>,
+    pub selector: Labels,
     pub ports: Vec<Value>,
     /// Where it was read, for messages.
     pub location: Location,
@@ -84,7 +85,7 @@ pub fn load(name: &str, dir: Option<&TemplateDir>, release: &str) -> Result<Opti
         .at(node.location.clone())
         .hint("a preset has `selector` (labels), optional `releaseLabels` (labels whose value is the release name) and `ports` ([{name, port, targetPort}])")
     })?;
-    let mut selector = file.selector;
+    let mut selector: Labels = file.selector.into_iter().collect();
     for label in file.release_labels {
         selector.insert(label, release.to_string());
     }
@@ -102,8 +103,8 @@ mod tests {
     #[test]
     fn the_release_fills_the_release_labels() {
         let preset = load("teleport-cluster", None, "tp").unwrap().unwrap();
-        assert_eq!(preset.selector["app.kubernetes.io/instance"], "tp");
-        assert_eq!(preset.selector["app.kubernetes.io/component"], "proxy");
+        assert_eq!(&preset.selector["app.kubernetes.io/instance"], "tp");
+        assert_eq!(&preset.selector["app.kubernetes.io/component"], "proxy");
         assert!(load("nothing-here", None, "x").unwrap().is_none());
     }
 }

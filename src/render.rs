@@ -402,7 +402,7 @@ mod tests {
                         ip.insert("ipFamilyPolicy".into(), policy.into());
                     }
                     let backing = Backing {
-                        selector: Arc::new(selector),
+                        selector: Arc::new(selector.into_iter().collect()),
                         ip,
                         ports: ports
                             .into_iter()

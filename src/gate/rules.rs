@@ -21,6 +21,7 @@ use crate::claims::{
     ANNOTATION_EXPOSE, ANNOTATION_PROXY_GROUP, ANNOTATION_TAGS, INGRESS_CLASS, LABEL_PROXY_CLASS,
 };
 use crate::diagnostic::Diagnostic;
+use crate::labels::Labels;
 use crate::manifest::{Identity, OPERATOR_LABEL_PREFIXES};
 use crate::names;
 use crate::values::{Service, Values};
@@ -260,7 +261,7 @@ impl<'a> Context<'a> {
             .find(|&s| self.in_namespace(index, &self.values.services[s].namespace))
     }
 
-    fn workloads(&self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<usize> {
+    fn workloads(&self, namespace: &str, selector: &Labels) -> Vec<usize> {
         let mut found: Vec<usize> = self
             .workloads_in(namespace)
             .filter(|&w| !matching_workloads([self.json[w]], namespace, selector).is_empty())
@@ -269,7 +270,7 @@ impl<'a> Context<'a> {
         found
     }
 
-    fn selector(&self, index: usize) -> BTreeMap<String, String> {
+    fn selector(&self, index: usize) -> Labels {
         self.with_view(index, selector_of)
     }
 
@@ -349,7 +350,7 @@ impl<'a> Context<'a> {
 }
 
 /// A Service's selector, when it is a map of strings.
-fn selector_of(object: View) -> BTreeMap<String, String> {
+fn selector_of(object: View) -> Labels {
     string_map(object.at(&["spec", "selector"])).unwrap_or_default()
 }
 

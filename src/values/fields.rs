@@ -1,12 +1,13 @@
 //! Typed readers for values nodes: each turns one YAML node into a Rust
 //! value or an error that names file, line, column and key path.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::{self, Display};
 
 use super::PortRef;
 use super::shape::Object;
 use crate::error::{Error, ErrorKind, Result};
+use crate::labels::Labels;
 use crate::location::Location;
 use crate::names;
 use crate::yaml::{Key, Node, NodeValue};
@@ -246,10 +247,7 @@ pub(super) fn proxy_group(node: &Node, path: &(impl Display + ?Sized)) -> Result
     Ok(Some(value))
 }
 
-pub(super) fn selector(
-    node: &Node,
-    path: &(impl Display + ?Sized),
-) -> Result<BTreeMap<String, String>> {
+pub(super) fn selector(node: &Node, path: &(impl Display + ?Sized)) -> Result<Labels> {
     let Some(entries) = node.as_map() else {
         return Err(invalid(
             &node.location,
@@ -268,7 +266,7 @@ pub(super) fn selector(
         )
         .hint("give the labels of the pods that serve this service"));
     }
-    let mut out = BTreeMap::new();
+    let mut out = Labels::default();
     for (key, value) in entries {
         let key_path = join(path, &key.name);
         names::label_key(&key.name).map_err(|why| {
@@ -299,7 +297,7 @@ pub(super) fn selector(
             )
             .hint(LABEL_HINT)
         })?;
-        out.insert(key.name.as_str().to_owned(), text);
+        out.insert(key.name.as_str(), text);
     }
     Ok(out)
 }

@@ -14,11 +14,11 @@ pub mod schema;
 pub mod shape;
 mod sources;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use crate::error::Result;
+use crate::labels::Labels;
 use crate::location::Location;
 use crate::yaml::{self, Node};
 
@@ -103,7 +103,7 @@ pub struct Service {
     pub backend: Backend,
     /// Pods the generated Service selects; sorted by key. Shared with the
     /// backing resolved from it.
-    pub selector: Option<Arc<BTreeMap<String, String>>>,
+    pub selector: Option<Arc<Labels>>,
     pub target_port: Option<PortRef>,
     /// Chart knowledge to use when no upstream manifests name the backend.
     pub preset: Option<String>,

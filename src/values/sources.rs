@@ -224,7 +224,10 @@ fn kustomize(node: &Node, path: &(impl Display + ?Sized)) -> Result<KustomizeSou
     }
     let common_labels = match field(entries, "commonLabels") {
         None => BTreeMap::new(),
-        Some(n) => selector(n, &join(path, "commonLabels"))?,
+        Some(n) => selector(n, &join(path, "commonLabels"))?
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     };
     let images = match field(entries, "images") {
         None => Vec::new(),
