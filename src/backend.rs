@@ -396,7 +396,7 @@ fn from_preset(service: &Service, name: &str, presets: Option<&TemplateDir>) -> 
     let release = service
         .release
         .clone()
-        .unwrap_or_else(|| service.backend.name.clone());
+        .unwrap_or_else(|| service.backend.name.to_string());
     let key = format!("{}.preset", service.key_path());
     let preset = preset::load(name, presets, &release)
         .map_err(|e| e.key(key.clone()))?

@@ -200,7 +200,7 @@ fn parameters(args: &ParametersArgs) -> anyhow::Result<Printed> {
             .iter()
             .map(|s| {
                 (
-                    s.name.clone(),
+                    s.name.to_string(),
                     format!("{} {}", s.mode.as_str(), s.hostname),
                 )
             })

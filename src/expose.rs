@@ -6,6 +6,7 @@
 //! out. Rules that span services (promise 1) are the gate's, which checks
 //! them on the final stream.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -289,7 +290,7 @@ fn ingress_context<'a>(
 /// generate nothing (their backend Service is changed in `split`).
 pub fn plan<'a>(
     values: &'a Values,
-    backings: &'a BTreeMap<String, Arc<Backing>>,
+    backings: &'a BTreeMap<CompactString, Arc<Backing>>,
 ) -> Result<Vec<Exposure<'a>>> {
     let mut exposures = Vec::new();
     for (index, service) in values.services.iter().enumerate() {

@@ -375,16 +375,16 @@ mod tests {
                 )| {
                     let at = Location::start_of(&Arc::from("values.yaml"));
                     let service = Service {
-                        name,
+                        name: name.into(),
                         location: at.clone(),
-                        namespace,
+                        namespace: namespace.into(),
                         mode: Mode::Direct,
-                        hostname,
+                        hostname: hostname.into(),
                         tags,
                         proxy_group,
                         proxy_class,
                         backend: Backend {
-                            name: backend,
+                            name: backend.into(),
                             port: backend_port.clone(),
                             ports: vec![backend_port],
                             location: at,

@@ -150,7 +150,8 @@ fn backend(node: &Node, path: &(impl Display + ?Sized)) -> Result<Backend> {
             &join(path, "name"),
             names::dns1035_label,
             "a Service name is a DNS-1035 label: lower-case letters, digits and '-', starting with a letter",
-        )?,
+        )?
+        .into(),
         port: ports[0].clone(),
         ports,
         location: node.location.clone(),
@@ -322,11 +323,11 @@ fn service(
         })
         .transpose()?;
     Ok(Some(Service {
-        name: key.name.as_str().to_owned(),
+        name: key.name.as_str().into(),
         location: key.location.clone(),
-        namespace,
+        namespace: namespace.into(),
         mode,
-        hostname,
+        hostname: hostname.into(),
         tags,
         proxy_group,
         proxy_class,

@@ -14,6 +14,7 @@ pub mod schema;
 pub mod shape;
 mod sources;
 
+use compact_str::CompactString;
 use std::fmt;
 use std::sync::Arc;
 
@@ -79,7 +80,7 @@ impl PortRef {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backend {
-    pub name: String,
+    pub name: CompactString,
     /// The first (for an Ingress, the only) port of `ports`.
     pub port: PortRef,
     /// Every port to expose, from `port` or `ports`; never empty.
@@ -90,13 +91,15 @@ pub struct Backend {
 /// One enabled entry of `services`, with defaults applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
-    /// The key under `services`.
-    pub name: String,
+    /// The key under `services`. The strings of a service are kept inline
+    /// when short (names, namespaces and hostnames nearly always are): a
+    /// catalog holds thousands of services for the whole run.
+    pub name: CompactString,
     /// Where the key was written; errors about the whole entry point here.
     pub location: Location,
-    pub namespace: String,
+    pub namespace: CompactString,
     pub mode: Mode,
-    pub hostname: String,
+    pub hostname: CompactString,
     pub tags: Vec<String>,
     pub proxy_group: Option<String>,
     pub proxy_class: Option<String>,
