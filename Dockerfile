@@ -31,8 +31,8 @@ RUN case "${TARGETARCH}" in \
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY templates ./templates
-RUN cargo build --locked --release --target "$(cat /rust-target)" \
-    && cp "target/$(cat /rust-target)/release/argocd-tailscale-plugin" /argocd-tailscale-plugin
+RUN cargo build --locked --profile dist --target "$(cat /rust-target)" \
+    && cp "target/$(cat /rust-target)/dist/argocd-tailscale-plugin" /argocd-tailscale-plugin
 
 # --- helm and kustomize, from their release archives -----------------------
 # Downloads only, so this stage runs on the build machine's platform.

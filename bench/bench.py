@@ -9,7 +9,7 @@ RESULTS markers.
 
     python3 bench/bench.py [--runs 7] [--write]
 
-Needs a release build (cargo build --release) and helm (bash
+Needs the build that ships (cargo build --profile dist) and helm (bash
 .ci/install-helm prints a directory holding a pinned one).
 """
 
@@ -24,7 +24,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PLUGIN = os.path.join(ROOT, "target", "release", "argocd-tailscale-plugin")
+PLUGIN = os.path.join(ROOT, "target", "dist", "argocd-tailscale-plugin")
 CHART = os.path.join(ROOT, "bench", "protected-services")
 SIZES = [10, 1_000, 10_000]
 
@@ -120,7 +120,7 @@ def main():
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     if not os.path.exists(PLUGIN):
-        sys.exit("build first: cargo build --release")
+        sys.exit("build first: cargo build --profile dist")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in SIZES:

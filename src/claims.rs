@@ -6,6 +6,7 @@
 //! and the gate (what the final stream claims). Objects are plain JSON
 //! values, as in kube-rs' object model, so nothing here needs a cluster.
 
+use compact_str::CompactString;
 use std::collections::BTreeSet;
 
 use serde_json::Value;
@@ -130,8 +131,10 @@ pub struct Claim {
 
 impl Claim {
     /// MagicDNS names are case-insensitive.
-    pub fn key(&self) -> String {
-        self.hostname.to_ascii_lowercase()
+    pub fn key(&self) -> CompactString {
+        let mut key = CompactString::from(self.hostname.as_str());
+        key.make_ascii_lowercase();
+        key
     }
 }
 

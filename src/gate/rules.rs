@@ -3,7 +3,7 @@
 //! targetPort that is listened on) and those of one object (the keys the
 //! operator reads, the fields it owns, what the API server accepts).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use std::cell::RefCell;
 
@@ -428,11 +428,16 @@ fn ways_out(context: &Context, a: &Exposure, b: &Exposure) -> String {
 
 /// TS001: one device per hostname.
 fn hostnames(context: &Context, exposures: &[Exposure], out: &mut Vec<Diagnostic>) {
-    let mut by_host: BTreeMap<String, Vec<&Exposure>> = BTreeMap::new();
-    for e in exposures {
-        by_host.entry(e.claim.key()).or_default().push(e);
-    }
-    for claimers in by_host.values().filter(|c| c.len() > 1) {
+    // Exposures sorted by hostname (MagicDNS names are case-insensitive),
+    // each name's claimers in stream order: a sorted vector of inline keys
+    // rather than a map of allocated ones, which at 10,000 services was
+    // the gate's largest structure.
+    let mut by_host: Vec<(CompactString, &Exposure)> =
+        exposures.iter().map(|e| (e.claim.key(), e)).collect();
+    by_host.sort_by(|a, b| a.0.cmp(&b.0));
+    for group in by_host.chunk_by(|a, b| a.0 == b.0).filter(|c| c.len() > 1) {
+        let claimers: Vec<&Exposure> = group.iter().map(|(_, e)| *e).collect();
+        let claimers = &claimers;
         let order = asked_first(context, claimers);
         let first = claimers[order[0]];
         for &k in &order[1..] {
