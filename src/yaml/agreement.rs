@@ -390,3 +390,18 @@ fn the_line_reader_places_a_sequence_whose_first_dash_ends_in_spaces_as_the_full
         assert_eq!(agrees(lines::parse, text), Ok(true), "{text:?}");
     }
 }
+
+/// What the fuzz target `readers` asks of any text holds on these.
+#[test]
+fn the_fuzz_targets_question_holds_on_yaml_json_and_repeated_keys() {
+    for text in [
+        "a: 1\nb: [x, y]\n",
+        "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"a\", \"labels\": {\"z\": \"1\", \"a\": \"2\"}}}\n",
+        "{\"a\": 1, \"a\": 2}",
+        "{a: b}",
+        "{\"a\": 1}\n---\n{\"b\": 2}\n",
+        "{\"a\": 1e400}",
+    ] {
+        assert!(super::fast_readers_agree(text), "{text:?}");
+    }
+}
