@@ -168,10 +168,6 @@ fn shown(selector: &Labels) -> String {
 
 /// Whether `narrow` carries every label of `wide` with the same value, so
 /// it selects a subset of `wide`'s pods whatever the pods are.
-fn label_superset(narrow: &Labels, wide: &Labels) -> bool {
-    wide.iter().all(|(k, v)| narrow.get(k) == Some(v))
-}
-
 /// A value that would replace what the chart says: an error finding at
 /// the values key (TS003 for a selector, TS006 for a targetPort), so that
 /// `check` reports every one and `generate` refuses the run.
@@ -295,7 +291,7 @@ fn narrow(
             } else {
                 backing.selector = selector.clone();
             }
-        } else if !label_superset(selector, &backing.selector) {
+        } else if !selector.contains_all(&backing.selector) {
             refuse_selector(
                 findings,
                 service,
@@ -363,7 +359,7 @@ fn narrow_preset(
     if let Some(selector) = &service.selector
         && *selector != backing.selector
     {
-        if !label_superset(selector, &backing.selector) {
+        if !selector.contains_all(&backing.selector) {
             refuse_selector(
                 findings,
                 service,

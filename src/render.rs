@@ -61,15 +61,13 @@ pub struct Rendered<T = Value> {
     pub location: Location,
 }
 
-/// The name a user would look for: the override's path in `user_dir`, or
-/// the default's.
-fn origin(user_dir: Option<&TemplateDir>, name: &str) -> Arc<str> {
-    if let Some(dir) = user_dir
-        && let Ok(Some(_)) = user_file(&dir.path, name)
-    {
-        return Arc::from(format!("{}/{name}", dir.shown.trim_end_matches('/')));
+/// The name a user would look for: the override's path in `user_dir`
+/// when `found` there, or the default's.
+fn origin(user_dir: Option<&TemplateDir>, name: &str, found: bool) -> Arc<str> {
+    match user_dir {
+        Some(dir) if found => Arc::from(format!("{}/{name}", dir.shown.trim_end_matches('/'))),
+        _ => Arc::from(format!("templates/{name} (embedded)")),
     }
-    Arc::from(format!("templates/{name} (embedded)"))
 }
 
 fn embedded(name: &str) -> Option<&'static str> {
@@ -89,7 +87,8 @@ impl Templates {
             if !matches!(found, Some(Ok(Some(_)) | Err(_))) {
                 built_in.push(*name);
             }
-            origins.push((*name, origin(user_dir.as_ref(), name)));
+            let overridden = matches!(found, Some(Ok(Some(_))));
+            origins.push((*name, origin(user_dir.as_ref(), name, overridden)));
         }
         Templates {
             env: std::sync::OnceLock::new(),
@@ -146,10 +145,14 @@ impl Templates {
 
     /// The name a user would look for: the override's path or the default's.
     fn origin(&self, name: &str) -> Arc<str> {
-        match self.origins.iter().find(|(n, _)| *n == name) {
-            Some((_, origin)) => origin.clone(),
-            None => origin(self.user_dir.as_ref(), name),
+        if let Some((_, origin)) = self.origins.iter().find(|(n, _)| *n == name) {
+            return origin.clone();
         }
+        let found = self
+            .user_dir
+            .as_ref()
+            .is_some_and(|dir| matches!(user_file(&dir.path, name), Ok(Some(_))));
+        origin(self.user_dir.as_ref(), name, found)
     }
 
     fn error(&self, err: &minijinja::Error, template: &str, key_path: &str) -> Error {
@@ -188,13 +191,15 @@ impl Templates {
             let (text, shown) = self.render_string(name, &exposure.context(&tags), &key_path)?;
             if let Some(tree) = yaml::parse_json_tree(&text, &shown) {
                 let tree = tree.map_err(not_yaml)?;
-                checked(View::Tree(&tree), Location::start_of(&shown))?;
+                let location = Location::start_of(&shown);
+                checked(View::Tree(&tree), location.clone())?;
                 return Ok(vec![Rendered {
                     object: Body::Tree(tree),
-                    location: Location::start_of(&shown),
+                    location,
                 }]);
             }
-            return Ok(read_back(&text, &shown)?
+            // Not one JSON object: read as YAML, without trying JSON again.
+            return Ok(read_back(yaml::parse_yaml_manifests(&text, &shown))?
                 .into_iter()
                 .map(|r| Rendered {
                     object: Body::Json(r.object),
@@ -234,7 +239,7 @@ impl Templates {
         key_path: &str,
     ) -> Result<Vec<Rendered>> {
         let (text, shown) = self.render_string(name, context, key_path)?;
-        read_back(&text, &shown)
+        read_back(yaml::parse_manifests(&text, &shown))
     }
 
     /// Renders template `name` as text, with the name messages give the
@@ -275,10 +280,10 @@ impl Templates {
     }
 }
 
-/// A rendered text's objects as JSON, each checked.
-fn read_back(text: &str, shown: &Arc<str>) -> Result<Vec<Rendered>> {
-    let docs = yaml::parse_manifests(text, shown).map_err(not_yaml)?;
-    docs.into_iter()
+/// A rendered text's objects as read, each checked.
+fn read_back(docs: Result<Vec<yaml::Document>>) -> Result<Vec<Rendered>> {
+    docs.map_err(not_yaml)?
+        .into_iter()
         .map(|doc| {
             checked(View::Json(&doc.value), doc.location.clone())?;
             Ok(Rendered {

@@ -10,7 +10,9 @@ use std::fmt;
 
 use compact_str::CompactString;
 use rustc_hash::FxHashSet;
-use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    Deserialize, DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::{Map, Number, Value};
 
 /// A JSON value. Map keys are unique and keep their order.
@@ -24,10 +26,14 @@ pub enum Tree {
     Map(Vec<(CompactString, Tree)>),
 }
 
-/// The message for a key a map repeats, as the JSON reader of
-/// `yaml::parse_manifests` words it.
+/// How the message for a key a map repeats begins, in this reading and in
+/// the JSON reading of `yaml::parse_manifests`, which tell it from other
+/// errors by it.
+pub(crate) const DUPLICATE_KEY: &str = "duplicate mapping key";
+
+/// The message for `key`, repeated in its map.
 pub(crate) fn duplicate_key(key: &str) -> String {
-    format!("duplicate mapping key: {key}")
+    format!("{DUPLICATE_KEY}: {key}")
 }
 
 impl Tree {
@@ -36,7 +42,7 @@ impl Tree {
     /// serde_json's, with its line and column.
     pub fn from_json(text: &str) -> Result<Tree, serde_json::Error> {
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        let tree = TreeSeed.deserialize(&mut deserializer)?;
+        let tree = Tree::deserialize(&mut deserializer)?;
         deserializer.end()?;
         Ok(tree)
     }
@@ -47,14 +53,6 @@ impl Tree {
             Tree::List(items) => 1 + items.iter().map(Tree::depth).max().unwrap_or(0),
             Tree::Map(entries) => 1 + entries.iter().map(|(_, v)| v.depth()).max().unwrap_or(0),
             _ => 0,
-        }
-    }
-
-    /// The value under `key`, when this is a map that has it.
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Tree> {
-        match self {
-            Tree::Map(entries) => entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
         }
     }
 
@@ -80,12 +78,8 @@ impl Tree {
 /// with each key before; larger ones keep a set of their keys.
 const SCAN: usize = 16;
 
-struct TreeSeed;
-
-impl<'de> DeserializeSeed<'de> for TreeSeed {
-    type Value = Tree;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tree, D::Error> {
+impl<'de> Deserialize<'de> for Tree {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Tree, D::Error> {
         deserializer.deserialize_any(TreeVisitor)
     }
 }
@@ -127,7 +121,7 @@ impl<'de> Visitor<'de> for TreeVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(TreeSeed)? {
+        while let Some(item) = seq.next_element()? {
             items.push(item);
         }
         Ok(Tree::List(items))
@@ -140,7 +134,7 @@ impl<'de> Visitor<'de> for TreeVisitor {
         while let Some(key) = map.next_key_seed(KeySeed)? {
             // Read before the key is judged, so that a repeated key is
             // refused where the JSON reading refuses it: after its value.
-            let value = map.next_value_seed(TreeSeed)?;
+            let value = map.next_value()?;
             let repeated = if entries.len() < SCAN {
                 entries.iter().any(|(k, _)| *k == key)
             } else {

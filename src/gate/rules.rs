@@ -437,8 +437,7 @@ fn hostnames(context: &Context, exposures: &[Exposure], out: &mut Vec<Diagnostic
     by_host.sort_by(|a, b| a.0.cmp(&b.0));
     for group in by_host.chunk_by(|a, b| a.0 == b.0).filter(|c| c.len() > 1) {
         let claimers: Vec<&Exposure> = group.iter().map(|(_, e)| *e).collect();
-        let claimers = &claimers;
-        let order = asked_first(context, claimers);
+        let order = asked_first(context, &claimers);
         let first = claimers[order[0]];
         for &k in &order[1..] {
             let other = claimers[k];

@@ -538,19 +538,21 @@ fn parse_json_object(text: &str, file: &Arc<str>) -> Option<Result<Document>> {
         })),
         // A duplicate key is an error in either reading; anything else
         // may still be YAML (a flow mapping, a second document).
-        Err(e) => duplicate_key(&e, file).map(Err),
+        Err(e) => repeated_key(&e, file).map(Err),
     }
 }
 
 /// A JSON reader's error for a repeated key, as the error every reading
 /// gives; `None` for other errors, after which the text may still be YAML
 /// (a flow mapping, a second document).
-fn duplicate_key(e: &serde_json::Error, file: &Arc<str>) -> Option<Error> {
-    e.to_string().starts_with("duplicate mapping key").then(|| {
-        Error::new(ErrorKind::Syntax, e.to_string())
-            .at(Location::new(file, e.line() as u64, e.column() as u64))
-            .hint("keep one of the two; other YAML readers would silently take the last")
-    })
+fn repeated_key(e: &serde_json::Error, file: &Arc<str>) -> Option<Error> {
+    e.to_string()
+        .starts_with(crate::tree::DUPLICATE_KEY)
+        .then(|| {
+            Error::new(ErrorKind::Syntax, e.to_string())
+                .at(Location::new(file, e.line() as u64, e.column() as u64))
+                .hint("keep one of the two; other YAML readers would silently take the last")
+        })
 }
 
 /// A stream that is one JSON object (what templates are written to
@@ -566,7 +568,7 @@ pub fn parse_json_tree(text: &str, file: &Arc<str>) -> Option<Result<Tree>> {
     }
     match with_parser_stack(|| Tree::from_json(text)) {
         Ok(tree) => Some(refuse_depth(tree.depth(), file).map(|()| tree)),
-        Err(e) => duplicate_key(&e, file).map(Err),
+        Err(e) => repeated_key(&e, file).map(Err),
     }
 }
 
