@@ -153,7 +153,8 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<Printed> {
         OutputFormat::Json => Format::Json,
     };
     request.write_ahead = true;
-    let accepted = apps::accepted(&request)?;
+    let values = apps::take_values(&mut request)?;
+    let accepted = apps::accepted_with(&request, values)?;
     Ok(Printed {
         stdout: generate::print(&request, accepted.objects, accepted.text),
         stderr: accepted.report.lines(),

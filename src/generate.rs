@@ -49,6 +49,9 @@ pub enum Format {
 /// still be opened (upstream files, charts).
 #[derive(Clone)]
 pub struct Request {
+    /// The values sources. A caller that owns the request may take their
+    /// texts once read (`apps::take_values`); after that only the names
+    /// are used, to place errors about the run as a whole.
     pub values: Vec<Source>,
     /// Upstream manifests named on the command line, already read.
     pub upstream: Vec<Source>,

@@ -127,7 +127,7 @@ pub fn check(request: &Request, extra: &Extra) -> Result<Vec<Diagnostic>> {
     let mut request = request.clone();
     request.keep_upstream = true;
     let request = &request;
-    let run = match apps::run(request) {
+    let run = match apps::values(request).and_then(|values| apps::run(request, values)) {
         Ok(run) => run,
         Err(err) => match err.code_id() {
             Some(code) => return Ok(vec![finding_of(&err, code)]),
