@@ -389,12 +389,9 @@ fn narrow_preset(
 }
 
 fn from_preset(service: &Service, name: &str, presets: Option<&TemplateDir>) -> Result<Backing> {
-    let release = service
-        .release
-        .clone()
-        .unwrap_or_else(|| service.backend.name.to_string());
+    let release = service.release.as_deref().unwrap_or(&service.backend.name);
     let key = format!("{}.preset", service.key_path());
-    let preset = preset::load(name, presets, &release)
+    let preset = preset::load(name, presets, release)
         .map_err(|e| e.key(key.clone()))?
         .ok_or_else(|| {
             Error::new(ErrorKind::Values, format!("no preset named {name:?}"))
@@ -412,14 +409,13 @@ fn from_preset(service: &Service, name: &str, presets: Option<&TemplateDir>) -> 
 
 fn from_values(service: &Service, selector: &Arc<Labels>) -> Result<Backing> {
     let several = service.backend.ports.len() > 1;
-    let ports = service
-        .backend
-        .ports
-        .iter()
-        .enumerate()
-        .map(|(index, wanted)| {
-            let PortRef::Number(port) = wanted else {
-                return Err(Error::new(
+    // Exactly as many as asked for: collected through `Result`, the
+    // vector would keep room for four (a catalog's direct services hold
+    // theirs to the end of the run).
+    let mut ports = Vec::with_capacity(service.backend.ports.len());
+    for (index, wanted) in service.backend.ports.iter().enumerate() {
+        let PortRef::Number(port) = wanted else {
+            return Err(Error::new(
                     ErrorKind::Values,
                     format!(
                         "backend port {:?} is a name; without upstream manifests or a preset the generated Service needs the port number",
@@ -429,15 +425,17 @@ fn from_values(service: &Service, selector: &Arc<Labels>) -> Result<Backing> {
                 .at(service.backend.location.clone())
                 .key(port_key(service, index))
                 .hint("give the backend Service's port numbers (and the pods' port as targetPort), or the chart's manifests as upstream"));
-            };
-            Ok(BackingPort {
-                // A Service with several ports must name each one.
-                name: several.then(|| format!("tcp-{port}")),
-                port: *port,
-                target: service.target_port.clone().unwrap_or(PortRef::Number(*port)),
-            })
-        })
-        .collect::<Result<_>>()?;
+        };
+        ports.push(BackingPort {
+            // A Service with several ports must name each one.
+            name: several.then(|| format!("tcp-{port}")),
+            port: *port,
+            target: service
+                .target_port
+                .clone()
+                .unwrap_or(PortRef::Number(*port)),
+        });
+    }
     Ok(Backing {
         selector: Arc::clone(selector),
         ip: Map::new(),

@@ -178,7 +178,7 @@ fn direct_spec(backing: &Backing) -> Vec<(&str, Node<'_>)> {
 }
 
 fn ingress_spec(service: &Service) -> Vec<(&str, Node<'_>)> {
-    let backend_port = match &service.backend.port {
+    let backend_port = match service.backend.port() {
         PortRef::Number(n) => ("number", Node::Int(u64::from(*n))),
         PortRef::Name(name) => ("name", Node::Str(name)),
     };

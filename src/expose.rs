@@ -117,7 +117,7 @@ impl Serialize for Port<'_> {
 fn common_labels(service: &Service) -> Pairs<'_> {
     let mut labels = vec![(LABEL_MANAGED_BY, MANAGED_BY)];
     if let Some(class) = &service.proxy_class {
-        labels.push((LABEL_PROXY_CLASS, class.as_str()));
+        labels.push((LABEL_PROXY_CLASS, &**class));
     }
     Pairs(labels)
 }
@@ -129,7 +129,7 @@ fn common_annotations<'a>(service: &'a Service, tags: &'a str) -> Vec<(&'static 
         annotations.push((ANNOTATION_TAGS, tags));
     }
     if let Some(group) = &service.proxy_group {
-        annotations.push((ANNOTATION_PROXY_GROUP, group.as_str()));
+        annotations.push((ANNOTATION_PROXY_GROUP, &**group));
     }
     annotations
 }
@@ -165,7 +165,7 @@ fn service_context(service: &Service) -> ServiceContext<'_> {
         proxy_class: service.proxy_class.as_deref(),
         backend: BackendContext {
             name: &service.backend.name,
-            port: Port(&service.backend.port),
+            port: Port(service.backend.port()),
         },
     }
 }
@@ -278,7 +278,7 @@ fn ingress_context<'a>(
         labels: common_labels(service),
         annotations: Pairs(common_annotations(service, tags)),
         ingress_class_name: INGRESS_CLASS,
-        backend_port: match &service.backend.port {
+        backend_port: match service.backend.port() {
             PortRef::Number(n) => BackendPort::Number(*n),
             PortRef::Name(name) => BackendPort::Name(name),
         },
@@ -339,7 +339,6 @@ mod tests {
             proxy_class: Some("pc".into()),
             backend: Backend {
                 name: "web-svc".into(),
-                port: PortRef::Name("https".into()),
                 ports: vec![PortRef::Name("https".into())],
                 location: at,
             },

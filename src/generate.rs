@@ -751,6 +751,32 @@ mod tests {
     }
 
     #[test]
+    fn values_taken_out_of_the_request_render_as_values_read_in_it() {
+        let (_dir, mut taken) = request(values(6, false), false);
+        let (_dir, kept) = request(values(6, false), false);
+        let read = crate::apps::take_values(&mut taken).unwrap();
+        assert!(taken.values.iter().all(|source| source.text.is_empty()));
+        let from_taken = crate::apps::accepted_with(&taken, read).unwrap();
+        let from_kept = crate::apps::accepted(&kept).unwrap();
+        assert_eq!(
+            print(&taken, from_taken.objects, from_taken.text),
+            print(&kept, from_kept.objects, from_kept.text)
+        );
+        // Errors about the whole run still name the file.
+        let (_dir, mut empty) = request(
+            Source {
+                name: Arc::from("catalog.yaml"),
+                text: "services: {}\n".into(),
+            },
+            false,
+        );
+        let read = crate::apps::take_values(&mut empty).unwrap();
+        let err = crate::apps::accepted_with(&empty, read).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Empty, "{err}");
+        assert!(err.to_string().contains("catalog.yaml:1:1"), "{err}");
+    }
+
+    #[test]
     fn a_stream_written_beside_a_refusing_gate_is_never_handed_back() {
         let (_dir, ahead) = request(values(3 * WRITE_AHEAD_FROM, true), true);
         let err = crate::apps::accepted(&ahead).unwrap_err();

@@ -14,6 +14,12 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 pub struct Labels(Vec<(CompactString, CompactString)>);
 
 impl Labels {
+    /// Room for `n` pairs: a selector read from values knows its size, and
+    /// a vector grown one pair at a time keeps room for four.
+    pub fn with_capacity(n: usize) -> Labels {
+        Labels(Vec::with_capacity(n))
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.find(key).ok().map(|at| self.0[at].1.as_str())
     }

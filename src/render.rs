@@ -386,11 +386,10 @@ mod tests {
                         mode: Mode::Direct,
                         hostname: hostname.into(),
                         tags,
-                        proxy_group,
-                        proxy_class,
+                        proxy_group: proxy_group.map(Into::into),
+                        proxy_class: proxy_class.map(Into::into),
                         backend: Backend {
                             name: backend.into(),
-                            port: backend_port.clone(),
                             ports: vec![backend_port],
                             location: at,
                         },

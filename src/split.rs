@@ -113,7 +113,7 @@ fn wanted_annotations(service: &Service) -> Map<String, Value> {
         wanted.insert(ANNOTATION_TAGS.into(), service.tags_annotation().into());
     }
     if let Some(group) = &service.proxy_group {
-        wanted.insert(ANNOTATION_PROXY_GROUP.into(), group.as_str().into());
+        wanted.insert(ANNOTATION_PROXY_GROUP.into(), (&**group).into());
     }
     wanted
 }
@@ -139,7 +139,7 @@ fn normalise(object: &mut Value, service: &Service) -> Vec<String> {
             .or_insert_with(|| Value::Object(Map::new()))
             .as_object_mut()
             .expect("labels are a mapping");
-        labels.insert(LABEL_PROXY_CLASS.into(), class.as_str().into());
+        labels.insert(LABEL_PROXY_CLASS.into(), (&**class).into());
     }
     if !had_markers {
         return Vec::new();

@@ -152,7 +152,6 @@ fn backend(node: &Node, path: &(impl Display + ?Sized)) -> Result<Backend> {
             "a Service name is a DNS-1035 label: lower-case letters, digits and '-', starting with a letter",
         )?
         .into(),
-        port: ports[0].clone(),
         ports,
         location: node.location.clone(),
     })
@@ -244,7 +243,8 @@ fn service(
             .clone()
             .or_else(|| defaults.ingress_proxy_group.clone()),
         None => defaults.proxy_group.clone(),
-    };
+    }
+    .map(String::into_boxed_str);
     let proxy_class = field(entries, "proxyClass")
         .map(|n| {
             checked(
@@ -253,6 +253,7 @@ fn service(
                 names::dns1123_subdomain,
                 "name an existing ProxyClass",
             )
+            .map(String::into_boxed_str)
         })
         .transpose()?;
     let backend_node = field(entries, "backend").ok_or_else(|| {
@@ -310,6 +311,7 @@ fn service(
                 names::dns1123_label,
                 "name a preset file in templates/presets/, e.g. teleport-cluster",
             )
+            .map(String::into_boxed_str)
         })
         .transpose()?;
     let release = field(entries, "release")
@@ -320,6 +322,7 @@ fn service(
                 names::dns1123_label,
                 "the Helm release name of the chart",
             )
+            .map(String::into_boxed_str)
         })
         .transpose()?;
     Ok(Some(Service {
@@ -555,14 +558,18 @@ mod tests {
         .unwrap();
         let (a, b) = (&v.services[0], &v.services[1]);
         assert_eq!(
-            (a.namespace.as_str(), a.tags.clone(), a.proxy_group.clone()),
-            ("d", vec!["tag:k8s".to_string()], Some("pg".to_string()))
+            (
+                a.namespace.as_str(),
+                a.tags.clone(),
+                a.proxy_group.as_deref()
+            ),
+            ("d", vec!["tag:k8s".to_string()], Some("pg"))
         );
         assert_eq!(
             (b.tags.clone(), b.proxy_group.clone()),
             (vec!["tag:x".to_string(), "tag:y".to_string()], None)
         );
-        assert_eq!(b.backend.port, PortRef::Name("http".into()));
+        assert_eq!(*b.backend.port(), PortRef::Name("http".into()));
     }
 
     #[test]

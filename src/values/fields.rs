@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 use std::fmt::{self, Display};
 
+use compact_str::CompactString;
+
 use super::PortRef;
 use super::shape::Object;
 use crate::error::{Error, ErrorKind, Result};
@@ -266,7 +268,7 @@ pub(super) fn selector(node: &Node, path: &(impl Display + ?Sized)) -> Result<La
         )
         .hint("give the labels of the pods that serve this service"));
     }
-    let mut out = Labels::default();
+    let mut out = Labels::with_capacity(entries.len());
     for (key, value) in entries {
         let key_path = join(path, &key.name);
         names::label_key(&key.name).map_err(|why| {
@@ -277,8 +279,8 @@ pub(super) fn selector(node: &Node, path: &(impl Display + ?Sized)) -> Result<La
             )
             .hint(LABEL_HINT)
         })?;
-        let text = match &value.value {
-            NodeValue::Str(s) => s.as_str().to_owned(),
+        let text: CompactString = match &value.value {
+            NodeValue::Str(s) => s.clone(),
             NodeValue::Int(_) | NodeValue::UInt(_) | NodeValue::Bool(_) => {
                 return Err(invalid(
                     &value.location,
@@ -287,7 +289,7 @@ pub(super) fn selector(node: &Node, path: &(impl Display + ?Sized)) -> Result<La
                 )
                 .hint("quote the value"));
             }
-            _ => string(value, &key_path)?,
+            _ => string(value, &key_path)?.into(),
         };
         names::label_value(&text).map_err(|why| {
             invalid(
@@ -297,7 +299,7 @@ pub(super) fn selector(node: &Node, path: &(impl Display + ?Sized)) -> Result<La
             )
             .hint(LABEL_HINT)
         })?;
-        out.insert(key.name.as_str(), text);
+        out.insert(key.name.clone(), text);
     }
     Ok(out)
 }

@@ -81,11 +81,16 @@ impl PortRef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backend {
     pub name: CompactString,
-    /// The first (for an Ingress, the only) port of `ports`.
-    pub port: PortRef,
     /// Every port to expose, from `port` or `ports`; never empty.
     pub ports: Vec<PortRef>,
     pub location: Location,
+}
+
+impl Backend {
+    /// The first (for an Ingress, the only) port.
+    pub fn port(&self) -> &PortRef {
+        &self.ports[0]
+    }
 }
 
 /// One enabled entry of `services`, with defaults applied.
@@ -101,17 +106,20 @@ pub struct Service {
     pub mode: Mode,
     pub hostname: CompactString,
     pub tags: Vec<String>,
-    pub proxy_group: Option<String>,
-    pub proxy_class: Option<String>,
+    // The strings a service seldom sets are boxed (16 bytes, not a
+    // `String`'s 24): with them a service fits mimalloc's 320-byte blocks
+    // instead of its 384-byte ones.
+    pub proxy_group: Option<Box<str>>,
+    pub proxy_class: Option<Box<str>>,
     pub backend: Backend,
     /// Pods the generated Service selects; sorted by key. Shared with the
     /// backing resolved from it.
     pub selector: Option<Arc<Labels>>,
     pub target_port: Option<PortRef>,
     /// Chart knowledge to use when no upstream manifests name the backend.
-    pub preset: Option<String>,
+    pub preset: Option<Box<str>>,
     /// The chart's release name, for presets; default: the backend's name.
-    pub release: Option<String>,
+    pub release: Option<Box<str>>,
 }
 
 impl Service {
