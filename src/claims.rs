@@ -125,14 +125,15 @@ pub enum HostnameSource {
 /// A tailnet hostname an object claims, as the operator would derive it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
-    pub hostname: String,
+    /// Inline: the gate keeps one claim per exposure of the stream.
+    pub hostname: CompactString,
     pub source: HostnameSource,
 }
 
 impl Claim {
     /// MagicDNS names are case-insensitive.
     pub fn key(&self) -> CompactString {
-        let mut key = CompactString::from(self.hostname.as_str());
+        let mut key = self.hostname.clone();
         key.make_ascii_lowercase();
         key
     }
@@ -165,7 +166,7 @@ pub fn claim_as(object: View<'_>, role: Role, default_namespace: &str) -> Option
             .unwrap_or(default_namespace);
         let name = text(object, &["metadata", "name"]).unwrap_or_default();
         Claim {
-            hostname: format!("{namespace}-{name}{suffix}"),
+            hostname: compact_str::format_compact!("{namespace}-{name}{suffix}"),
             source: HostnameSource::Default,
         }
     };
@@ -173,7 +174,7 @@ pub fn claim_as(object: View<'_>, role: Role, default_namespace: &str) -> Option
         Role::ServiceIngress => Some(
             match text(object, &["metadata", "annotations", ANNOTATION_HOSTNAME]) {
                 Some(h) => Claim {
-                    hostname: h.to_string(),
+                    hostname: h.into(),
                     source: HostnameSource::Annotation,
                 },
                 None => default(""),
@@ -181,7 +182,7 @@ pub fn claim_as(object: View<'_>, role: Role, default_namespace: &str) -> Option
         ),
         Role::Ingress => Some(match tls_host(object) {
             Some(h) => Claim {
-                hostname: h.split('.').next().unwrap_or(h).to_string(),
+                hostname: h.split('.').next().unwrap_or(h).into(),
                 source: HostnameSource::TlsHost,
             },
             None => default("-ingress"),

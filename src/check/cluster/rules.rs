@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use compact_str::CompactString;
 use serde_json::Value;
 
 use super::state::{Object, SecretKeys, Snapshot};
@@ -72,7 +73,7 @@ fn at(d: Diagnostic, object: &Object) -> Diagnostic {
 }
 
 /// The user objects the operator exposes, with the hostname each claims.
-fn exposed(snapshot: &Snapshot) -> Vec<(&Object, String)> {
+fn exposed(snapshot: &Snapshot) -> Vec<(&Object, CompactString)> {
     snapshot
         .services
         .iter()
@@ -145,7 +146,7 @@ fn application_of<'a>(snapshot: &'a Snapshot, object: &Object) -> Option<&'a Obj
 /// TS401: a device whose name got a `-N` suffix, and who holds the name.
 fn second_devices(snapshot: &Snapshot, out: &mut Vec<Diagnostic>) {
     let exposed = exposed(snapshot);
-    let devices: Vec<(&Object, &str, &Object, String)> = exposed
+    let devices: Vec<(&Object, &str, &Object, CompactString)> = exposed
         .iter()
         .filter_map(|(o, hostname)| {
             device_name(snapshot, o)
