@@ -73,13 +73,16 @@ def once(command, cwd):
 def interleaved(commands, cwd, runs):
     """Runs the commands in turn, `runs` rounds, so a slow spell of the
     machine hits all of them alike; median wall time and largest peak RSS
-    of each."""
+    of each. Each round starts one command later than the one before, so
+    no command always runs right after the same other one (a short run
+    after helm starts colder than one after the plugin)."""
     samples = [([], []) for _ in commands]
-    for _ in range(runs):
-        for (walls, peaks), command in zip(samples, commands):
-            wall, peak = once(command, cwd)
-            walls.append(wall)
-            peaks.append(peak)
+    for round in range(runs):
+        for i in range(len(commands)):
+            at = (round + i) % len(commands)
+            wall, peak = once(commands[at], cwd)
+            samples[at][0].append(wall)
+            samples[at][1].append(peak)
     return [(statistics.median(w), max(p)) for w, p in samples]
 
 
