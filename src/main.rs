@@ -77,8 +77,9 @@ fn main() -> ExitCode {
     if a_stream_was_closed() {
         return fail("error: standard output or standard error is closed; nothing is printed");
     }
-    // One worker thread with a parser-sized stack serves the whole run.
-    match argocd_tailscale_plugin::yaml::with_parser_stack(|| cli::run(&cli)) {
+    // The whole run on a parser-sized stack: the main thread's, when it is
+    // large enough, else one worker thread's.
+    match argocd_tailscale_plugin::yaml::with_main_or_parser_stack(|| cli::run(&cli)) {
         // Asked to stop: whatever was rendered is not printed.
         Ok(_) if signals::terminated() => fail("error: terminated; nothing was printed"),
         Ok(printed) => {

@@ -348,7 +348,8 @@ thread_local! {
 }
 
 /// Runs `work` on a thread with a parser-sized stack, so that parses inside
-/// it need no thread of their own. The binary runs everything this way.
+/// it need no thread of their own. The binary runs everything this way
+/// unless its main thread's stack is enough ([`with_main_or_parser_stack`]).
 pub fn with_parser_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     if BIG_STACK.with(std::cell::Cell::get) {
         return work();
@@ -365,6 +366,45 @@ pub fn with_parser_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
+}
+
+/// The stack an optimised build needs for the deepest input the budgets
+/// let through, with room to spare: under 512 KiB was measured (refused
+/// 100-level flow and block nesting in values and upstream files, 62-level
+/// upstream objects printed as YAML and as JSON, templates at minijinja's
+/// nesting limit); `budgets::` in tests/ runs them at this limit.
+pub const OPTIMISED_STACK_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Runs `work` on the calling thread, the process's main thread, when its
+/// stack may grow to [`OPTIMISED_STACK_BYTES`] (the main thread's stack
+/// grows up to `RLIMIT_STACK`, 8 MiB by default), else as
+/// [`with_parser_stack`] does. Creating and tearing down the parser
+/// thread (its 64 MiB mapping, its allocator heap) took a fifth of a
+/// 10-service run. An unoptimised build always takes the thread: its
+/// frames are ten times larger.
+pub fn with_main_or_parser_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    if !cfg!(debug_assertions) && main_stack_limit() >= OPTIMISED_STACK_BYTES {
+        BIG_STACK.with(|b| b.set(true));
+        return work();
+    }
+    with_parser_stack(work)
+}
+
+/// How far the main thread's stack may grow: `RLIMIT_STACK`'s soft limit.
+fn main_stack_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes into the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_STACK, &mut limit) } != 0 {
+        return 0;
+    }
+    if limit.rlim_cur == libc::RLIM_INFINITY {
+        u64::MAX
+    } else {
+        limit.rlim_cur
+    }
 }
 
 /// Reads a multi-document stream. Empty and comment-only documents are

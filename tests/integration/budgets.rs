@@ -218,3 +218,116 @@ fn finding_6_sigterm_stops_a_rendering_template_within_1_s() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
+
+/// Runs the binary with its stack limited to `kib` KiB, in `dir`.
+fn with_stack(dir: &Path, kib: u64, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -s {kib} && exec \"$0\" \"$@\""))
+        .arg(crate::support::BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// An optimised build runs on the main thread's stack once it may grow to
+/// `yaml::OPTIMISED_STACK_BYTES`, and on a parser thread below that. At
+/// that limit and below it, the deepest inputs the budgets let through
+/// render, and the first ones past them are refused with a message: none
+/// overflows the stack.
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "only an optimised build runs on the main thread's stack: run with cargo test --release, as .ci/run does"
+)]
+fn the_deepest_inputs_end_with_a_message_on_the_main_threads_stack() {
+    let depth = argocd_tailscale_plugin::yaml::MAX_DEPTH;
+    let object = |kind: &str, spec: String| {
+        format!(
+            "apiVersion: example.com/v1\nkind: {kind}\nmetadata: {{name: x, namespace: web}}\nspec: {spec}\n"
+        )
+    };
+    // Deepest allowed: the spec sits two levels down.
+    let inner = depth - 2;
+    let block: String = (0..inner)
+        .map(|i| format!("\n{}k{i}:", "  ".repeat(i + 1)))
+        .collect::<String>()
+        + " x";
+    let deep_upstream = [
+        object(
+            "Flow",
+            format!("{}x{}", "{a: ".repeat(inner), "}".repeat(inner)),
+        ),
+        object(
+            "Seq",
+            format!("{}x{}", "[".repeat(inner), "]".repeat(inner)),
+        ),
+        object("Block", block),
+    ]
+    .join("---\n");
+    let refused_flow = format!("a: {}x{}\n", "[".repeat(100), "]".repeat(100));
+    let refused_block: String = (0..100)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect::<String>()
+        + &"  ".repeat(100)
+        + "x\n";
+    let templates = |n: usize| {
+        format!(
+            "{}x{}\n",
+            "{% for i in [1] %}".repeat(n),
+            "{% endfor %}".repeat(n)
+        )
+    };
+    let test = Test::new()
+        .write("values.yaml", SERVICE)
+        .write("deep.yaml", &deep_upstream)
+        .write("refused-flow.yaml", &refused_flow)
+        .write("refused-block.yaml", &refused_block)
+        .write("nested/direct.yaml", &templates(140))
+        .write("too-nested/direct.yaml", &templates(1000));
+    fs::create_dir_all(test.path().join(".git")).unwrap();
+    let limit = argocd_tailscale_plugin::yaml::OPTIMISED_STACK_BYTES / 1024;
+    for kib in [limit, limit / 4] {
+        for format in ["yaml", "json"] {
+            let out = with_stack(
+                test.path(),
+                kib,
+                &["generate", "--upstream", "deep.yaml", "-o", format],
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{kib} KiB, {format}: {stderr}");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            for kind in ["Flow", "Seq", "Block"] {
+                assert_eq!(stdout.matches(kind).count(), 1, "{format}: {stdout}");
+            }
+            assert!(stdout.contains(&format!("k{}", inner - 1)), "{stdout}");
+        }
+        for (args, expected) in [
+            (
+                vec!["generate", "-f", "refused-flow.yaml"],
+                "nesting deeper than",
+            ),
+            (
+                vec!["generate", "-f", "refused-block.yaml"],
+                "nesting deeper than",
+            ),
+            (
+                vec!["generate", "--upstream", "refused-flow.yaml"],
+                "nesting deeper than",
+            ),
+            (
+                vec!["generate", "--upstream", "refused-block.yaml"],
+                "nesting deeper than",
+            ),
+            (vec!["generate", "--templates", "nested"], "not a mapping"),
+            (vec!["generate", "--templates", "too-nested"], "recursion"),
+        ] {
+            let out = with_stack(test.path(), kib, &args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{kib} KiB, {args:?}: {stderr}");
+            assert!(stderr.contains(expected), "{kib} KiB, {args:?}: {stderr}");
+            assert!(out.stdout.is_empty(), "{args:?}");
+        }
+    }
+}
