@@ -266,12 +266,7 @@ fn the_deepest_inputs_end_with_a_message_on_the_main_threads_stack() {
         object("Block", block),
     ]
     .join("---\n");
-    let refused_flow = format!("a: {}x{}\n", "[".repeat(100), "]".repeat(100));
-    let refused_block: String = (0..100)
-        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
-        .collect::<String>()
-        + &"  ".repeat(100)
-        + "x\n";
+    let [refused_flow, refused_block] = crate::security::too_deep();
     let templates = |n: usize| {
         format!(
             "{}x{}\n",

@@ -119,6 +119,17 @@ pub fn measured(dir: &Path, args: &[&str]) -> (i32, String, Duration, Option<u64
     (out.status.code().unwrap_or(-1), stderr, elapsed, peak)
 }
 
+/// Flow and block nesting 100 levels deep, past the depth budget.
+pub fn too_deep() -> [String; 2] {
+    let flow = format!("a: {}x{}\n", "[".repeat(100), "]".repeat(100));
+    let block: String = (0..100)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect::<String>()
+        + &"  ".repeat(100)
+        + "x\n";
+    [flow, block]
+}
+
 #[test]
 fn alias_bombs_and_deep_nesting_are_refused_fast_and_small_in_values_and_upstream() {
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
@@ -128,12 +139,7 @@ fn alias_bombs_and_deep_nesting_are_refused_fast_and_small_in_values_and_upstrea
             "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
         ));
     }
-    let deep = format!("a: {}x{}\n", "[".repeat(100), "]".repeat(100));
-    let deep_block: String = (0..100)
-        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
-        .collect::<String>()
-        + &"  ".repeat(100)
-        + "x\n";
+    let [deep, deep_block] = too_deep();
     for (name, text) in [
         ("bomb", &bomb),
         ("deep", &deep),
