@@ -369,7 +369,7 @@ pub fn with_parser_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 }
 
 /// The stack an optimised build needs for the deepest input the budgets
-/// let through, with room to spare: under 512 KiB was measured (refused
+/// let through, with eightfold room to spare: under 512 KiB was measured (refused
 /// 100-level flow and block nesting in values and upstream files, 62-level
 /// upstream objects printed as YAML and as JSON, templates at minijinja's
 /// nesting limit); `budgets::` in tests/ runs them at this limit.
@@ -381,7 +381,7 @@ pub const OPTIMISED_STACK_BYTES: u64 = 4 * 1024 * 1024;
 /// [`with_parser_stack`] does. Creating and tearing down the parser
 /// thread (its 64 MiB mapping, its allocator heap) took a fifth of a
 /// 10-service run. An unoptimised build always takes the thread: its
-/// frames are ten times larger.
+/// frames take tens of KiB a nesting level.
 pub fn with_main_or_parser_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     if !cfg!(debug_assertions) && main_stack_limit() >= OPTIMISED_STACK_BYTES {
         BIG_STACK.with(|b| b.set(true));
