@@ -277,31 +277,19 @@ impl Serialize for View<'_> {
             View::Tree(Tree::Bool(b)) => serializer.serialize_bool(*b),
             View::Tree(Tree::Number(n)) => n.serialize(serializer),
             View::Tree(Tree::Str(s)) => serializer.serialize_str(s),
-            View::Tree(Tree::Map(entries)) => {
-                let mut map = serializer.serialize_map(Some(entries.len()))?;
-                for (key, value) in entries {
-                    map.serialize_entry(key.as_str(), &View::Tree(value))?;
+            // Maps and lists of trees and plans alike, through the views
+            // `entries` and `items` make of them.
+            View::Tree(Tree::Map(_)) | View::Node(Node::Map(_)) => {
+                let mut map = serializer.serialize_map(Some(self.len()))?;
+                for (key, value) in self.entries() {
+                    map.serialize_entry(key, &value)?;
                 }
                 map.end()
             }
-            View::Tree(Tree::List(items)) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(&View::Tree(item))?;
-                }
-                seq.end()
-            }
-            View::Node(Node::Map(entries)) => {
-                let mut map = serializer.serialize_map(Some(entries.len()))?;
-                for (key, value) in entries {
-                    map.serialize_entry(key, &View::of(value))?;
-                }
-                map.end()
-            }
-            View::Node(Node::List(items)) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(&View::of(item))?;
+            View::Tree(Tree::List(_)) | View::Node(Node::List(_)) => {
+                let mut seq = serializer.serialize_seq(Some(self.len()))?;
+                for item in self.items() {
+                    seq.serialize_element(&item)?;
                 }
                 seq.end()
             }
