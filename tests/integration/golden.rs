@@ -1,8 +1,23 @@
 //! Every success case renders byte for byte as its `expected.yaml`.
 
 use std::fs;
+use std::path::Path;
 
-use crate::support::{case_args, cases, compare, run_in};
+use crate::support::{Outcome, case_args, cases, compare, run_in};
+
+/// Whether a case's run exited 0; if not, its status and stderr are a
+/// failure.
+fn succeeded(dir: &Path, outcome: &Outcome, failures: &mut Vec<String>) -> bool {
+    if outcome.code != 0 {
+        failures.push(format!(
+            "{}: exit {}\n{}",
+            dir.display(),
+            outcome.code,
+            outcome.stderr
+        ));
+    }
+    outcome.code == 0
+}
 
 #[test]
 fn golden_cases_render_as_expected() {
@@ -12,13 +27,7 @@ fn golden_cases_render_as_expected() {
             continue;
         }
         let outcome = run_in(&dir, &case_args(&dir), &[], None);
-        if outcome.code != 0 {
-            failures.push(format!(
-                "{}: exit {}\n{}",
-                dir.display(),
-                outcome.code,
-                outcome.stderr
-            ));
+        if !succeeded(&dir, &outcome, &mut failures) {
             continue;
         }
         failures.extend(compare(&dir.join("expected.yaml"), &outcome.stdout));
@@ -72,13 +81,7 @@ fn golden_cases_render_the_same_through_the_templates_as_overrides() {
         }
         let templates = ["--templates".to_string(), "../../../templates".to_string()];
         let through = run_in(&dir, &[&args[..], &templates[..]].concat(), &[], None);
-        if through.code != 0 {
-            failures.push(format!(
-                "{}: exit {}\n{}",
-                dir.display(),
-                through.code,
-                through.stderr
-            ));
+        if !succeeded(&dir, &through, &mut failures) {
             continue;
         }
         failures.extend(compare(&dir.join("expected.yaml"), &through.stdout));
