@@ -77,9 +77,9 @@ def interleaved(commands, cwd, runs):
     no command always runs right after the same other one (a short run
     after helm starts colder than one after the plugin)."""
     samples = [([], []) for _ in commands]
-    for round in range(runs):
+    for r in range(runs):
         for i in range(len(commands)):
-            at = (round + i) % len(commands)
+            at = (r + i) % len(commands)
             wall, peak = once(commands[at], cwd)
             samples[at][0].append(wall)
             samples[at][1].append(peak)

@@ -166,8 +166,6 @@ fn shown(selector: &Labels) -> String {
     json!(selector).to_string()
 }
 
-/// Whether `narrow` carries every label of `wide` with the same value, so
-/// it selects a subset of `wide`'s pods whatever the pods are.
 /// A value that would replace what the chart says: an error finding at
 /// the values key (TS003 for a selector, TS006 for a targetPort), so that
 /// `check` reports every one and `generate` refuses the run.
@@ -416,15 +414,15 @@ fn from_values(service: &Service, selector: &Arc<Labels>) -> Result<Backing> {
     for (index, wanted) in service.backend.ports.iter().enumerate() {
         let PortRef::Number(port) = wanted else {
             return Err(Error::new(
-                    ErrorKind::Values,
-                    format!(
-                        "backend port {:?} is a name; without upstream manifests or a preset the generated Service needs the port number",
-                        wanted.to_string()
-                    ),
-                )
-                .at(service.backend.location.clone())
-                .key(port_key(service, index))
-                .hint("give the backend Service's port numbers (and the pods' port as targetPort), or the chart's manifests as upstream"));
+                ErrorKind::Values,
+                format!(
+                    "backend port {:?} is a name; without upstream manifests or a preset the generated Service needs the port number",
+                    wanted.to_string()
+                ),
+            )
+            .at(service.backend.location.clone())
+            .key(port_key(service, index))
+            .hint("give the backend Service's port numbers (and the pods' port as targetPort), or the chart's manifests as upstream"));
         };
         ports.push(BackingPort {
             // A Service with several ports must name each one.

@@ -6,9 +6,9 @@
 //! and the gate (what the final stream claims). Objects are plain JSON
 //! values, as in kube-rs' object model, so nothing here needs a cluster.
 
-use compact_str::CompactString;
 use std::collections::BTreeSet;
 
+use compact_str::CompactString;
 use serde_json::Value;
 
 use crate::labels::Labels;

@@ -369,10 +369,11 @@ pub fn with_parser_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 }
 
 /// The stack an optimised build needs for the deepest input the budgets
-/// let through, with eightfold room to spare: under 512 KiB was measured (refused
-/// 100-level flow and block nesting in values and upstream files, 62-level
-/// upstream objects printed as YAML and as JSON, templates at minijinja's
-/// nesting limit); `budgets::` in tests/ runs them at this limit.
+/// let through, with eightfold room to spare: under 512 KiB was measured
+/// (refused 100-level flow and block nesting in values and upstream files,
+/// 62-level upstream objects printed as YAML and as JSON, templates at
+/// minijinja's nesting limit); `budgets::` in tests/ runs them at this
+/// limit.
 pub const OPTIMISED_STACK_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Runs `work` on the calling thread, the process's main thread, when its

@@ -298,26 +298,16 @@ fn the_deepest_inputs_end_with_a_message_on_the_main_threads_stack() {
             }
             assert!(stdout.contains(&format!("k{}", inner - 1)), "{stdout}");
         }
-        for (args, expected) in [
-            (
-                vec!["generate", "-f", "refused-flow.yaml"],
-                "nesting deeper than",
-            ),
-            (
-                vec!["generate", "-f", "refused-block.yaml"],
-                "nesting deeper than",
-            ),
-            (
-                vec!["generate", "--upstream", "refused-flow.yaml"],
-                "nesting deeper than",
-            ),
-            (
-                vec!["generate", "--upstream", "refused-block.yaml"],
-                "nesting deeper than",
-            ),
+        // The refused nesting as values and as upstream, then templates.
+        let refused = ["-f", "--upstream"].into_iter().flat_map(|flag| {
+            ["refused-flow.yaml", "refused-block.yaml"]
+                .map(|file| (vec!["generate", flag, file], "nesting deeper than"))
+        });
+        let templates = [
             (vec!["generate", "--templates", "nested"], "not a mapping"),
             (vec!["generate", "--templates", "too-nested"], "recursion"),
-        ] {
+        ];
+        for (args, expected) in refused.chain(templates) {
             let out = with_stack(test.path(), kib, &args);
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{kib} KiB, {args:?}: {stderr}");
